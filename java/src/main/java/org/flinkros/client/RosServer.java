@@ -1,0 +1,119 @@
+package org.flinkros.client;
+
+import org.flinkros.client.internal.NativeBridge;
+import org.flinkros.client.internal.NativeHandle;
+import org.flinkros.client.internal.Preconditions;
+
+import org.apache.flink.annotation.PublicEvolving;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One instance of an RpcOperator service, as seen by its host: a gRPC endpoint whose requests wait
+ * in a bounded queue until a worker thread {@link #poll polls} them and answers each with {@link
+ * #complete} or {@link #fail}.
+ *
+ * <p>The runtime never calls into Java on its network threads: workers pull batches, so the host
+ * decides how many threads run the user's code (one, for the serial invocation RpcOperators get by
+ * default). A full queue refuses requests with {@link StatusCode#RESOURCE_EXHAUSTED}; a caller that
+ * goes away has its queued request removed. Thread-safe.
+ */
+@PublicEvolving
+public final class RosServer implements AutoCloseable {
+    private final RosServerOptions options;
+    private final NativeHandle handle;
+    private final int port;
+
+    private RosServer(RosServerOptions options) {
+        NativeBridge.ensureLoaded();
+        this.options = options;
+        long pointer =
+                NativeBridge.serverStart(
+                        options.bindHost(),
+                        options.port(),
+                        options.queueCapacity(),
+                        options.maxMessageBytes());
+        this.handle =
+                NativeHandle.register(pointer, NativeBridge::serverClose, NativeBridge::serverFree);
+        this.port = handle.apply(NativeBridge::serverPort);
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @throws RosException with {@link StatusCode#UNAVAILABLE} if the address cannot be bound
+     */
+    public static RosServer start(RosServerOptions options) {
+        return new RosServer(Objects.requireNonNull(options, "options"));
+    }
+
+    /** The options this server was started with. */
+    public RosServerOptions options() {
+        return options;
+    }
+
+    /** The port the server listens on (the one picked, if the options said 0). */
+    public int port() {
+        return port;
+    }
+
+    /**
+     * Waits up to {@code timeout} for requests and takes at most {@code maxBatch} of them, oldest
+     * first. Requests whose caller's deadline passed while queued are answered {@link
+     * StatusCode#DEADLINE_EXCEEDED} and not returned.
+     *
+     * @return the requests; empty when the timeout passed or the server is closed
+     */
+    public List<RosServerRequest> poll(int maxBatch, Duration timeout) {
+        Preconditions.inRange("maxBatch", maxBatch, 1, Integer.MAX_VALUE);
+        long timeoutMillis =
+                Preconditions.toMillisSaturated(Preconditions.notNegative("timeout", timeout));
+        RosServerRequest[] batch =
+                handle.applyIfOpen(
+                        pointer -> NativeBridge.serverPoll(pointer, maxBatch, timeoutMillis), null);
+        return batch == null ? Collections.emptyList() : Arrays.asList(batch);
+    }
+
+    /**
+     * Answers a polled request with its result.
+     *
+     * @return false if nobody waits for it any more (the caller went away or the server closed)
+     */
+    public boolean complete(long requestId, byte[] result) {
+        Objects.requireNonNull(result, "result");
+        return handle.applyIfOpen(
+                pointer -> NativeBridge.serverComplete(pointer, requestId, result), false);
+    }
+
+    /**
+     * Answers a polled request with an error.
+     *
+     * @return false if nobody waits for it any more (the caller went away or the server closed)
+     */
+    public boolean fail(long requestId, StatusCode code, String message) {
+        Objects.requireNonNull(code, "code");
+        return handle.applyIfOpen(
+                pointer ->
+                        NativeBridge.serverFail(
+                                pointer, requestId, code.value(), String.valueOf(message)),
+                false);
+    }
+
+    /**
+     * Stops accepting requests, answers queued and executing ones {@link StatusCode#UNAVAILABLE}
+     * (so callers retry elsewhere), wakes pollers and closes the listener. Idempotent.
+     */
+    @Override
+    public void close() {
+        handle.close();
+    }
+
+    @Override
+    public String toString() {
+        return "RosServer{port=" + port + ", options=" + options + '}';
+    }
+}

@@ -1,0 +1,60 @@
+package org.flinkros.client;
+
+import org.apache.flink.annotation.PublicEvolving;
+
+/**
+ * Why a call to an RpcOperator service failed. The codes and their numbers are gRPC's, and they
+ * mean the same from the service instance through the native runtime to the caller.
+ */
+@PublicEvolving
+public enum StatusCode {
+    /** The caller gave up: the call was cancelled or its client closed. */
+    CANCELLED(1),
+    /** The request was malformed or too large. */
+    INVALID_ARGUMENT(3),
+    /** The call's deadline passed before a result arrived. */
+    DEADLINE_EXCEEDED(4),
+    /** The service has no such method. */
+    NOT_FOUND(5),
+    /** The instance's queue was full; no work was done, so the call may be retried elsewhere. */
+    RESOURCE_EXHAUSTED(8),
+    /** The user's operator failed, or the runtime hit a bug. */
+    INTERNAL(13),
+    /** No live instance, or the connection to it was lost; may be retried elsewhere. */
+    UNAVAILABLE(14),
+    /** The call did not carry the service's token. */
+    UNAUTHENTICATED(16);
+
+    private final int value;
+
+    StatusCode(int value) {
+        this.value = value;
+    }
+
+    /** The gRPC number of this code. */
+    public int value() {
+        return value;
+    }
+
+    /**
+     * Whether a call that failed with this code produced no response and may be sent again to a
+     * different instance.
+     */
+    public boolean isRetryable() {
+        return this == UNAVAILABLE || this == RESOURCE_EXHAUSTED;
+    }
+
+    /**
+     * The code with the given gRPC number.
+     *
+     * @throws IllegalArgumentException if the number is not one of these codes
+     */
+    public static StatusCode fromValue(int value) {
+        for (StatusCode code : values()) {
+            if (code.value == value) {
+                return code;
+            }
+        }
+        throw new IllegalArgumentException("Unknown flink-ros status code: " + value);
+    }
+}

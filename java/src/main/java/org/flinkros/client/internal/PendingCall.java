@@ -1,0 +1,49 @@
+package org.flinkros.client.internal;
+
+import org.flinkros.client.RosException;
+
+import org.apache.flink.annotation.Internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * A call in flight: the future its caller holds and the executor that completes it, so that no
+ * callback runs on the runtime's network threads.
+ */
+@Internal
+public final class PendingCall {
+    private final CompletableFuture<byte[]> future = new CompletableFuture<>();
+    private final Executor executor;
+
+    public PendingCall(Executor executor) {
+        this.executor = executor;
+    }
+
+    /** The future the caller waits on. */
+    public CompletableFuture<byte[]> future() {
+        return future;
+    }
+
+    /** Completes the future with a result (non-null) or with a {@link RosException}. */
+    void complete(byte[] result, int code, String message) {
+        Runnable completion =
+                result != null
+                        ? () -> future.complete(result)
+                        : () ->
+                                future.completeExceptionally(
+                                        NativeBridge.newException(code, message));
+        try {
+            executor.execute(completion);
+        } catch (RejectedExecutionException shutDown) {
+            // The executor is gone (client closing): complete here rather than never.
+            completion.run();
+        }
+    }
+
+    /** Fails the future at once, on the calling thread. */
+    public void fail(RosException error) {
+        future.completeExceptionally(error);
+    }
+}

@@ -1,0 +1,64 @@
+package org.flinkros.client.internal;
+
+import org.apache.flink.annotation.Internal;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/** Argument checks whose messages name the offending value. */
+@Internal
+public final class Preconditions {
+    private Preconditions() {}
+
+    /** Returns {@code value} if it is positive. */
+    public static Duration positive(String name, Duration value) {
+        Objects.requireNonNull(value, name);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, got " + value);
+        }
+        return value;
+    }
+
+    /** Returns {@code value} if it is zero or positive. */
+    public static Duration notNegative(String name, Duration value) {
+        Objects.requireNonNull(value, name);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + value);
+        }
+        return value;
+    }
+
+    /** Returns {@code value} if it lies in {@code [min, max]}. */
+    public static int inRange(String name, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(
+                    name + " must be in [" + min + ", " + max + "], got " + value);
+        }
+        return value;
+    }
+
+    /** Returns {@code value} if it is zero or positive. */
+    public static long notNegative(String name, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + value);
+        }
+        return value;
+    }
+
+    /** Returns {@code value} if it is neither null nor blank. */
+    public static String notBlank(String name, String value) {
+        if (value == null || value.trim().isEmpty()) {
+            throw new IllegalArgumentException(name + " must not be blank, got '" + value + "'");
+        }
+        return value;
+    }
+
+    /** Milliseconds of {@code value}, saturating at {@link Long#MAX_VALUE}. */
+    public static long toMillisSaturated(Duration value) {
+        try {
+            return value.toMillis();
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

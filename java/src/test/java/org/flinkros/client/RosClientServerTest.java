@@ -1,0 +1,255 @@
+package org.flinkros.client;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** RosClient and RosServer through JNI, with real gRPC on loopback. */
+class RosClientServerTest {
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static RosException failure(CompletableFuture<byte[]> future) throws Exception {
+        try {
+            future.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).isInstanceOf(RosException.class);
+            return (RosException) e.getCause();
+        }
+        throw new AssertionError("call succeeded but was expected to fail");
+    }
+
+    @Test
+    void roundTripsAsyncAndSyncAcrossTwoInstances() throws Exception {
+        try (ServingThread a = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
+                ServingThread b = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
+                RosClient client = RosClient.create()) {
+            client.updateEndpoints(Arrays.asList(a.endpoint(), b.endpoint()));
+            assertThat(client.endpoints()).containsExactly(a.endpoint(), b.endpoint());
+
+            List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                calls.add(client.call("echo", utf8("r" + i)));
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                assertThat(text(calls.get(i).get(10, TimeUnit.SECONDS))).startsWith("r" + i + "|");
+            }
+            assertThat(a.served.get()).isPositive();
+            assertThat(b.served.get()).isPositive();
+            assertThat(a.served.get() + b.served.get()).isEqualTo(2000);
+
+            assertThat(text(client.callSync("echo", utf8("sync")))).startsWith("sync|");
+            assertThat(client.callSync("echo", new byte[0], Duration.ofSeconds(5))).isNotEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StatusCode.class)
+    void everyStatusCodeReachesTheCallerUnchanged(StatusCode code) throws Exception {
+        try (ServingThread failing =
+                        new ServingThread(
+                                RosServer.start(RosServerOptions.defaults()),
+                                (s, r) -> s.fail(r.id(), code, "failed with " + code.name()));
+                RosClient client = RosClient.create()) {
+            client.updateEndpoints(Collections.singletonList(failing.endpoint()));
+            RosException error = failure(client.call("m", new byte[] {1}));
+            assertThat(error.getCode()).isEqualTo(code);
+            assertThat(error.getDescription()).contains("failed with " + code.name());
+            assertThat(error.isRetryable()).isEqualTo(code.isRetryable());
+
+            assertThatThrownBy(() -> client.callSync("m", new byte[0]))
+                    .isInstanceOfSatisfying(
+                            RosException.class, e -> assertThat(e.getCode()).isEqualTo(code));
+        }
+    }
+
+    @Test
+    void closingTheClientFailsCallsInFlightWithCancelled() throws Exception {
+        CountDownLatch polled = new CountDownLatch(3);
+        RosServer server = RosServer.start(RosServerOptions.defaults());
+        // Takes requests but never answers them.
+        try (ServingThread silent = new ServingThread(server, (s, r) -> polled.countDown())) {
+            RosClient client = RosClient.create();
+            client.updateEndpoints(Collections.singletonList(silent.endpoint()));
+            List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                calls.add(client.call("m", new byte[0], Duration.ofMinutes(5)));
+            }
+            assertThat(polled.await(10, TimeUnit.SECONDS)).isTrue();
+
+            client.close();
+            for (CompletableFuture<byte[]> call : calls) {
+                assertThat(failure(call).getCode()).isEqualTo(StatusCode.CANCELLED);
+            }
+            assertThat(failure(client.call("m", new byte[0])).getCode())
+                    .isEqualTo(StatusCode.CANCELLED);
+            assertThatThrownBy(() -> client.updateEndpoints(Collections.emptyList()))
+                    .isInstanceOf(RosException.class);
+            client.close(); // idempotent
+        }
+    }
+
+    @Test
+    void emptyEndpointSetFailsUnavailableAtOnce() throws Exception {
+        try (RosClient client = RosClient.create()) {
+            long start = System.nanoTime();
+            RosException error = failure(client.call("m", new byte[0]));
+            assertThat(error.getCode()).isEqualTo(StatusCode.UNAVAILABLE);
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void malformedEndpointIsRejectedNamingIt() {
+        try (RosClient client = RosClient.create()) {
+            assertThatThrownBy(() -> client.updateEndpoints(Arrays.asList("127.0.0.1:1", "oops")))
+                    .isInstanceOfSatisfying(
+                            RosException.class,
+                            e -> {
+                                assertThat(e.getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                                assertThat(e.getMessage()).contains("oops");
+                            });
+            assertThat(client.endpoints()).isEmpty();
+        }
+    }
+
+    @Test
+    void fullQueueRefusesWithResourceExhausted() throws Exception {
+        try (RosServer server =
+                        RosServer.start(RosServerOptions.builder().queueCapacity(1).build());
+                RosClient client = RosClient.create()) {
+            client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
+            // Nobody polls yet: one request fills the queue, the other four are refused.
+            List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+            CountDownLatch refused = new CountDownLatch(4);
+            for (int i = 0; i < 5; i++) {
+                CompletableFuture<byte[]> call = client.call("m", utf8("r" + i));
+                call.whenComplete((r, e) -> refused.countDown());
+                calls.add(call);
+            }
+            assertThat(refused.await(10, TimeUnit.SECONDS)).isTrue();
+            List<RosServerRequest> batch = server.poll(10, Duration.ofSeconds(10));
+            assertThat(batch).hasSize(1);
+            assertThat(server.complete(batch.get(0).id(), utf8("done"))).isTrue();
+
+            int succeeded = 0;
+            for (CompletableFuture<byte[]> call : calls) {
+                try {
+                    assertThat(text(call.get(10, TimeUnit.SECONDS))).isEqualTo("done");
+                    succeeded++;
+                } catch (ExecutionException e) {
+                    RosException error = (RosException) e.getCause();
+                    assertThat(error.getCode()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+                    assertThat(error.getDescription()).contains("capacity 1");
+                }
+            }
+            assertThat(succeeded).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void polledRequestCarriesTheCallersIdentity() throws Exception {
+        try (RosServer server = RosServer.start(RosServerOptions.defaults());
+                RosClient client =
+                        RosClient.create(
+                                RosClientOptions.builder()
+                                        .clientId("job/op/3")
+                                        .clientEpoch(2)
+                                        .build())) {
+            client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
+            CompletableFuture<byte[]> call =
+                    client.call("predict", utf8("x"), Duration.ofSeconds(20));
+            List<RosServerRequest> batch = server.poll(1, Duration.ofSeconds(10));
+            assertThat(batch).hasSize(1);
+            RosServerRequest request = batch.get(0);
+            assertThat(request.clientId()).isEqualTo("job/op/3");
+            assertThat(request.clientEpoch()).isEqualTo(2);
+            assertThat(request.method()).isEqualTo("predict");
+            assertThat(text(request.payload())).isEqualTo("x");
+            assertThat(request.timeoutMillis()).isBetween(1L, 20_000L);
+            server.complete(request.id(), utf8("y"));
+            assertThat(text(call.get(10, TimeUnit.SECONDS))).isEqualTo("y");
+        }
+    }
+
+    @Test
+    void resultsAreCompletedOnTheCallbackExecutorNotOnRuntimeThreads() throws Exception {
+        AtomicReference<String> completingThread = new AtomicReference<>();
+        Executor recording =
+                task -> {
+                    completingThread.set(Thread.currentThread().getName());
+                    task.run();
+                };
+        try (ServingThread echo = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
+                RosClient client =
+                        RosClient.create(
+                                RosClientOptions.builder().callbackExecutor(recording).build())) {
+            client.updateEndpoints(Collections.singletonList(echo.endpoint()));
+            client.call("m", utf8("x")).get(10, TimeUnit.SECONDS);
+            // The executor was handed the completion (it ran inline on the runtime thread only
+            // because this test's executor is a direct one).
+            assertThat(completingThread.get()).startsWith("ros-runtime");
+        }
+
+        // With the default executor, a callback attached before the result arrives runs on the
+        // client's own callback thread.
+        try (RosServer server = RosServer.start(RosServerOptions.defaults());
+                RosClient client = RosClient.create()) {
+            client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
+            CompletableFuture<String> callbackThread =
+                    client.call("m", utf8("y")).thenApply(r -> Thread.currentThread().getName());
+            RosServerRequest request = server.poll(1, Duration.ofSeconds(10)).get(0);
+            server.complete(request.id(), utf8("z"));
+            assertThat(callbackThread.get(10, TimeUnit.SECONDS)).startsWith("ros-client-callbacks");
+        }
+    }
+
+    @Test
+    void closedServerStopsPollingAndAnswering() throws Exception {
+        RosServer server = RosServer.start(RosServerOptions.defaults());
+        server.close();
+        assertThat(server.poll(10, Duration.ofSeconds(5))).isEmpty();
+        assertThat(server.complete(1, new byte[0])).isFalse();
+        assertThat(server.fail(1, StatusCode.INTERNAL, "x")).isFalse();
+        server.close();
+    }
+
+    @Test
+    void bindingATakenPortFailsUnavailableNamingTheAddress() {
+        try (RosServer first = RosServer.start(RosServerOptions.defaults())) {
+            assertThatThrownBy(
+                            () ->
+                                    RosServer.start(
+                                            RosServerOptions.builder().port(first.port()).build()))
+                    .isInstanceOfSatisfying(
+                            RosException.class,
+                            e -> {
+                                assertThat(e.getCode()).isEqualTo(StatusCode.UNAVAILABLE);
+                                assertThat(e.getMessage()).contains(":" + first.port());
+                            });
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Generates the gRPC code from the one copy of the wire contract in `proto/`, with `protox` (a
+//! pure-Rust protobuf compiler) so that no `protoc` binary is needed.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let contract = proto_root.join("ros/v1/ros.proto");
+    println!("cargo:rerun-if-changed={}", contract.display());
+
+    let descriptors = protox::compile([&contract], [&proto_root])?;
+    tonic_prost_build::configure()
+        // Payloads are opaque; `Bytes` lets them move between layers without copies.
+        .bytes(".ros.v1")
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,410 @@
+//! The bounded request queue of a service instance, between gRPC handlers (Tokio tasks) and the
+//! host-language workers that poll it from their own threads.
+//!
+//! Queued requests live in a `BTreeMap` keyed by an increasing id, which gives FIFO order and
+//! cheap removal from the middle: a caller that goes away, an epoch cancel, or an expired deadline
+//! takes its request out before any worker sees it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use crate::status::{RosError, StatusCode};
+
+/// Where a request's outcome goes: the gRPC handler waiting for it.
+pub(crate) type Responder = oneshot::Sender<Result<Bytes, RosError>>;
+
+/// A request handed to a worker. Its `id` is what the worker completes it with.
+#[derive(Debug, Clone)]
+pub struct ServerRequest {
+    /// Queue-local id, unique within this instance; pass it to `complete`.
+    pub id: u64,
+    /// The client's id for this request.
+    pub request_id: u64,
+    /// Who called.
+    pub client_id: String,
+    /// The caller's attempt number.
+    pub client_epoch: u64,
+    /// The operator method to run.
+    pub method: String,
+    /// The argument.
+    pub payload: Bytes,
+    /// When the caller stops waiting, if it said.
+    pub deadline: Option<Instant>,
+    /// How long the request waited in the queue.
+    pub queue_wait: Duration,
+}
+
+/// The admission data of a request, as it comes off the wire.
+pub(crate) struct Admission {
+    pub request_id: u64,
+    pub client_id: String,
+    pub client_epoch: u64,
+    pub method: String,
+    pub payload: Bytes,
+    pub deadline: Option<Instant>,
+}
+
+struct Queued {
+    admission: Admission,
+    responder: Responder,
+    enqueued_at: Instant,
+}
+
+/// Counters of one instance's queue, since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    /// Requests accepted into the queue.
+    pub admitted: u64,
+    /// Requests refused because the queue was full.
+    pub rejected_full: u64,
+    /// Requests taken by workers.
+    pub dispatched: u64,
+    /// Requests removed while queued because their caller went away or their epoch was cancelled.
+    pub cancelled_queued: u64,
+    /// Requests removed while queued because their deadline passed.
+    pub expired_queued: u64,
+    /// Results delivered to a waiting caller.
+    pub completed: u64,
+    /// Results that found no caller any more (it went away while the request executed).
+    pub discarded_results: u64,
+    /// Requests waiting now.
+    pub depth: u64,
+    /// Requests being executed by workers now.
+    pub executing: u64,
+}
+
+#[derive(Default)]
+struct State {
+    queued: BTreeMap<u64, Queued>,
+    executing: HashMap<u64, Responder>,
+    next_id: u64,
+    closed: bool,
+    stats: QueueStats,
+}
+
+/// See the module documentation.
+pub(crate) struct RequestQueue {
+    capacity: usize,
+    state: Mutex<State>,
+    not_empty: Condvar,
+}
+
+impl RequestQueue {
+    pub(crate) fn new(capacity: usize) -> RequestQueue {
+        RequestQueue {
+            capacity,
+            state: Mutex::new(State::default()),
+            not_empty: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves the maps consistent (every mutation is a single
+        // insert or remove), so a poisoned lock is still safe to use.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues a request, or refuses it at once when the queue is full or closed.
+    pub(crate) fn admit(
+        &self,
+        admission: Admission,
+        responder: Responder,
+    ) -> Result<u64, RosError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(RosError::unavailable("service instance is shutting down"));
+        }
+        if state.queued.len() >= self.capacity {
+            state.stats.rejected_full += 1;
+            return Err(RosError::new(
+                StatusCode::ResourceExhausted,
+                format!(
+                    "service instance queue is full ({} requests queued, capacity {})",
+                    state.queued.len(),
+                    self.capacity
+                ),
+            ));
+        }
+        let id = state.next_id;
+        state.next_id += 1;
+        state.queued.insert(
+            id,
+            Queued {
+                admission,
+                responder,
+                enqueued_at: Instant::now(),
+            },
+        );
+        state.stats.admitted += 1;
+        drop(state);
+        self.not_empty.notify_one();
+        Ok(id)
+    }
+
+    /// Waits up to `timeout` for requests and takes at most `max` of them, oldest first. Returns
+    /// an empty batch on timeout or once the queue is closed. Requests whose deadline has passed
+    /// are answered `DEADLINE_EXCEEDED` here and never reach a worker.
+    pub(crate) fn poll(&self, max: usize, timeout: Duration) -> Vec<ServerRequest> {
+        let wait_until = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                return Vec::new();
+            }
+            let batch = Self::take(&mut state, max.max(1));
+            if !batch.is_empty() {
+                return batch;
+            }
+            let now = Instant::now();
+            if now >= wait_until {
+                return Vec::new();
+            }
+            state = self
+                .not_empty
+                .wait_timeout(state, wait_until - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+
+    fn take(state: &mut State, max: usize) -> Vec<ServerRequest> {
+        let now = Instant::now();
+        let mut batch = Vec::new();
+        while batch.len() < max {
+            let Some((id, queued)) = state.queued.pop_first() else {
+                break;
+            };
+            let Queued {
+                admission,
+                responder,
+                enqueued_at,
+            } = queued;
+            if admission.deadline.is_some_and(|deadline| deadline <= now) {
+                state.stats.expired_queued += 1;
+                let _ = responder.send(Err(RosError::deadline_exceeded(format!(
+                    "request {} of {} expired after {} ms in the queue",
+                    admission.request_id,
+                    admission.client_id,
+                    now.duration_since(enqueued_at).as_millis()
+                ))));
+                continue;
+            }
+            state.executing.insert(id, responder);
+            state.stats.dispatched += 1;
+            batch.push(ServerRequest {
+                id,
+                request_id: admission.request_id,
+                client_id: admission.client_id,
+                client_epoch: admission.client_epoch,
+                method: admission.method,
+                payload: admission.payload,
+                deadline: admission.deadline,
+                queue_wait: now.duration_since(enqueued_at),
+            });
+        }
+        batch
+    }
+
+    /// Delivers a worker's outcome. Returns false when nobody waits for it any more.
+    pub(crate) fn complete(&self, id: u64, outcome: Result<Bytes, RosError>) -> bool {
+        let mut state = self.lock();
+        let delivered = match state.executing.remove(&id) {
+            Some(responder) => responder.send(outcome).is_ok(),
+            None => false,
+        };
+        if delivered {
+            state.stats.completed += 1;
+        } else {
+            state.stats.discarded_results += 1;
+        }
+        delivered
+    }
+
+    /// The caller of request `id` went away: drop it if still queued, forget its responder if it
+    /// is executing (its result will be discarded).
+    pub(crate) fn abandon(&self, id: u64) {
+        let mut state = self.lock();
+        if state.queued.remove(&id).is_some() {
+            state.stats.cancelled_queued += 1;
+        } else {
+            state.executing.remove(&id);
+        }
+    }
+
+    /// Drops the queued requests of `client_id` whose epoch is below `below_epoch`, answering
+    /// them `CANCELLED`. Returns how many were dropped.
+    pub(crate) fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> u64 {
+        let mut state = self.lock();
+        let doomed: Vec<u64> = state
+            .queued
+            .iter()
+            .filter(|(_, q)| {
+                q.admission.client_id == client_id && q.admission.client_epoch < below_epoch
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &doomed {
+            if let Some(queued) = state.queued.remove(id) {
+                let _ = queued.responder.send(Err(RosError::cancelled(format!(
+                    "request {} of {} (epoch {}) cancelled: epochs below {} were cancelled",
+                    queued.admission.request_id,
+                    client_id,
+                    queued.admission.client_epoch,
+                    below_epoch
+                ))));
+            }
+        }
+        let count = doomed.len() as u64;
+        state.stats.cancelled_queued += count;
+        count
+    }
+
+    /// Refuses new requests, answers queued and executing ones `UNAVAILABLE` (so callers retry
+    /// elsewhere) and wakes every polling worker.
+    pub(crate) fn close(&self) {
+        let mut state = self.lock();
+        if state.closed {
+            return;
+        }
+        state.closed = true;
+        let queued = std::mem::take(&mut state.queued);
+        let executing = std::mem::take(&mut state.executing);
+        drop(state);
+        let closing = || Err(RosError::unavailable("service instance shut down"));
+        for (_, q) in queued {
+            let _ = q.responder.send(closing());
+        }
+        for (_, responder) in executing {
+            let _ = responder.send(closing());
+        }
+        self.not_empty.notify_all();
+    }
+
+    pub(crate) fn stats(&self) -> QueueStats {
+        let state = self.lock();
+        QueueStats {
+            depth: state.queued.len() as u64,
+            executing: state.executing.len() as u64,
+            ..state.stats
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admission(client: &str, epoch: u64, deadline: Option<Instant>) -> Admission {
+        Admission {
+            request_id: 7,
+            client_id: client.to_string(),
+            client_epoch: epoch,
+            method: "m".to_string(),
+            payload: Bytes::from_static(b"x"),
+            deadline,
+        }
+    }
+
+    #[test]
+    fn full_queue_refuses_with_resource_exhausted_naming_the_capacity() {
+        let queue = RequestQueue::new(1);
+        let (tx, _rx) = oneshot::channel();
+        queue.admit(admission("c", 0, None), tx).unwrap();
+        let (tx, _rx2) = oneshot::channel();
+        let error = queue.admit(admission("c", 0, None), tx).unwrap_err();
+        assert_eq!(error.code, StatusCode::ResourceExhausted);
+        assert!(error.message.contains("capacity 1"), "{}", error.message);
+        assert_eq!(queue.stats().rejected_full, 1);
+    }
+
+    #[test]
+    fn poll_is_fifo_and_bounded_by_max() {
+        let queue = RequestQueue::new(10);
+        let mut receivers = Vec::new();
+        for _ in 0..3 {
+            let (tx, rx) = oneshot::channel();
+            queue.admit(admission("c", 0, None), tx).unwrap();
+            receivers.push(rx);
+        }
+        let first = queue.poll(2, Duration::ZERO);
+        assert_eq!(first.iter().map(|r| r.id).collect::<Vec<_>>(), vec![0, 1]);
+        let second = queue.poll(2, Duration::ZERO);
+        assert_eq!(second.iter().map(|r| r.id).collect::<Vec<_>>(), vec![2]);
+        assert!(queue.poll(2, Duration::ZERO).is_empty());
+    }
+
+    #[test]
+    fn abandoned_queued_request_never_reaches_a_worker() {
+        let queue = RequestQueue::new(10);
+        let (tx, _rx) = oneshot::channel();
+        let id = queue.admit(admission("c", 0, None), tx).unwrap();
+        queue.abandon(id);
+        assert!(queue.poll(10, Duration::ZERO).is_empty());
+        assert_eq!(queue.stats().cancelled_queued, 1);
+    }
+
+    #[test]
+    fn expired_request_is_answered_deadline_exceeded_without_dispatch() {
+        let queue = RequestQueue::new(10);
+        let (tx, mut rx) = oneshot::channel();
+        queue
+            .admit(admission("c", 0, Some(Instant::now())), tx)
+            .unwrap();
+        assert!(queue.poll(10, Duration::ZERO).is_empty());
+        let outcome = rx.try_recv().unwrap();
+        assert_eq!(outcome.unwrap_err().code, StatusCode::DeadlineExceeded);
+        assert_eq!(queue.stats().expired_queued, 1);
+    }
+
+    #[test]
+    fn cancel_epochs_drops_only_older_epochs_of_that_client() {
+        let queue = RequestQueue::new(10);
+        let mut receivers = Vec::new();
+        for (client, epoch) in [("a", 0), ("a", 1), ("a", 2), ("b", 0)] {
+            let (tx, rx) = oneshot::channel();
+            queue.admit(admission(client, epoch, None), tx).unwrap();
+            receivers.push(rx);
+        }
+        assert_eq!(queue.cancel_epochs("a", 2), 2);
+        let left: Vec<(String, u64)> = queue
+            .poll(10, Duration::ZERO)
+            .into_iter()
+            .map(|r| (r.client_id, r.client_epoch))
+            .collect();
+        assert_eq!(left, vec![("a".to_string(), 2), ("b".to_string(), 0)]);
+        let cancelled = receivers[0].try_recv().unwrap().unwrap_err();
+        assert_eq!(cancelled.code, StatusCode::Cancelled);
+    }
+
+    #[test]
+    fn close_answers_everyone_unavailable_and_wakes_pollers() {
+        let queue = std::sync::Arc::new(RequestQueue::new(10));
+        let poller = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.poll(10, Duration::from_secs(60)))
+        };
+        let (tx, mut rx) = oneshot::channel();
+        queue.admit(admission("c", 0, None), tx).unwrap();
+        // The poller may or may not have taken the request; either way close answers the caller.
+        queue.close();
+        let batch = poller.join().unwrap();
+        for request in batch {
+            assert!(!queue.complete(request.id, Ok(Bytes::new())));
+        }
+        assert_eq!(
+            rx.try_recv().unwrap().unwrap_err().code,
+            StatusCode::Unavailable
+        );
+        let (tx, _rx) = oneshot::channel();
+        assert_eq!(
+            queue.admit(admission("c", 0, None), tx).unwrap_err().code,
+            StatusCode::Unavailable
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! The gRPC server of one service instance.
+//!
+//! gRPC handlers never run user code: they admit requests into a bounded [`RequestQueue`] and wait
+//! for the outcome, which host-language workers deliver after polling the queue from their own
+//! threads (so no Tokio thread ever calls into the JVM on the server side).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::server::TcpIncoming;
+use tonic::{Request, Response, Status};
+
+use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
+use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
+use crate::queue::{Admission, QueueStats, RequestQueue, ServerRequest};
+use crate::status::RosError;
+
+/// How a service instance listens and queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address to bind, e.g. `127.0.0.1` or `0.0.0.0`.
+    pub bind_host: String,
+    /// Port to bind; 0 picks a free one (read it back with [`RosServer::local_addr`]).
+    pub port: u16,
+    /// Requests that may wait for a worker; more are refused with `RESOURCE_EXHAUSTED`.
+    pub queue_capacity: usize,
+    /// Largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            bind_host: "127.0.0.1".to_string(),
+            port: 0,
+            queue_capacity: 1024,
+            max_message_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    fn validate(&self) -> Result<(), RosError> {
+        if self.queue_capacity == 0 {
+            return Err(RosError::invalid_argument(
+                "queue capacity must be at least 1, got 0",
+            ));
+        }
+        if self.max_message_bytes == 0 {
+            return Err(RosError::invalid_argument(
+                "max message size must be at least 1 byte, got 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A running service instance: a gRPC endpoint in front of a request queue.
+///
+/// Dropping it shuts it down without waiting; [`RosServer::shutdown`] also waits for the
+/// listener to close.
+pub struct RosServer {
+    local_addr: SocketAddr,
+    queue: Arc<RequestQueue>,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    serving: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl RosServer {
+    /// Binds the listener and starts serving on the current Tokio runtime.
+    pub async fn start(config: ServerConfig) -> Result<RosServer, RosError> {
+        config.validate()?;
+        let bind = format!("{}:{}", config.bind_host, config.port);
+        let listener = TcpListener::bind(&bind)
+            .await
+            .map_err(|e| RosError::unavailable(format!("cannot bind {bind}: {e}")))?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|e| RosError::internal(format!("cannot read bound address: {e}")))?;
+
+        let queue = Arc::new(RequestQueue::new(config.queue_capacity));
+        let service = RpcOperatorServiceServer::new(Handler {
+            queue: queue.clone(),
+        })
+        .max_decoding_message_size(config.max_message_bytes)
+        .max_encoding_message_size(config.max_message_bytes);
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let serving = tokio::spawn(async move {
+            let result = tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(error) = result {
+                tracing::warn!(%local_addr, %error, "service instance stopped serving");
+            }
+        });
+        tracing::debug!(%local_addr, "service instance listening");
+        Ok(RosServer {
+            local_addr,
+            queue,
+            stop: Mutex::new(Some(stop)),
+            serving: Mutex::new(Some(serving)),
+        })
+    }
+
+    /// The address the instance listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Blocks the calling (non-Tokio) thread for up to `timeout` until requests arrive, and takes
+    /// at most `max` of them. An empty batch means the timeout passed or the server shut down.
+    pub fn poll(&self, max: usize, timeout: Duration) -> Vec<ServerRequest> {
+        self.queue.poll(max, timeout)
+    }
+
+    /// Delivers the outcome of a polled request. Returns false when its caller is gone (the
+    /// result is discarded).
+    pub fn complete(&self, id: u64, outcome: Result<Bytes, RosError>) -> bool {
+        self.queue.complete(id, outcome)
+    }
+
+    /// Counters of the request queue.
+    pub fn stats(&self) -> QueueStats {
+        self.queue.stats()
+    }
+
+    /// Stops accepting requests, answers pending ones `UNAVAILABLE`, and waits (bounded) for the
+    /// listener and connections to close. Idempotent.
+    pub async fn shutdown(&self) {
+        self.begin_shutdown();
+        let serving = lock(&self.serving).take();
+        if let Some(mut serving) = serving
+            && tokio::time::timeout(Duration::from_secs(5), &mut serving)
+                .await
+                .is_err()
+        {
+            serving.abort();
+        }
+    }
+
+    fn begin_shutdown(&self) {
+        self.queue.close();
+        if let Some(stop) = lock(&self.stop).take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for RosServer {
+    fn drop(&mut self) {
+        self.begin_shutdown();
+    }
+}
+
+struct Handler {
+    queue: Arc<RequestQueue>,
+}
+
+/// Takes a queued request out of the queue when its caller goes away before the outcome arrives
+/// (the handler future is dropped when the client cancels, times out or disconnects).
+struct AbandonOnDrop<'a> {
+    queue: &'a RequestQueue,
+    id: u64,
+    armed: bool,
+}
+
+impl Drop for AbandonOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.queue.abandon(self.id);
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl RpcOperatorService for Handler {
+    async fn invoke(
+        &self,
+        request: Request<InvokeRequest>,
+    ) -> Result<Response<InvokeResponse>, Status> {
+        let request = request.into_inner();
+        let deadline = (request.timeout_millis > 0)
+            .then(|| Instant::now() + Duration::from_millis(request.timeout_millis));
+        let (respond, outcome) = oneshot::channel();
+        let id = self.queue.admit(
+            Admission {
+                request_id: request.request_id,
+                client_id: request.client_id,
+                client_epoch: request.client_epoch,
+                method: request.method,
+                payload: request.payload,
+                deadline,
+            },
+            respond,
+        )?;
+        let mut guard = AbandonOnDrop {
+            queue: &self.queue,
+            id,
+            armed: true,
+        };
+        let outcome = outcome.await;
+        guard.armed = false;
+        match outcome {
+            Ok(Ok(payload)) => Ok(Response::new(InvokeResponse { payload })),
+            Ok(Err(error)) => Err(error.into()),
+            Err(_) => Err(Status::unavailable("service instance dropped the request")),
+        }
+    }
+
+    async fn cancel(
+        &self,
+        request: Request<CancelRequest>,
+    ) -> Result<Response<CancelResponse>, Status> {
+        let request = request.into_inner();
+        let cancelled = self
+            .queue
+            .cancel_epochs(&request.client_id, request.below_epoch);
+        if cancelled > 0 {
+            tracing::debug!(
+                client = %request.client_id,
+                below_epoch = request.below_epoch,
+                cancelled,
+                "cancelled queued requests of earlier attempts"
+            );
+        }
+        Ok(Response::new(CancelResponse { cancelled }))
+    }
+}

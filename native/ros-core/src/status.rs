@@ -1,0 +1,207 @@
+//! The one error model of flink-ros, from the service instance to the Java caller.
+//!
+//! Codes are a subset of gRPC's and keep gRPC's numbers, so the wire, the JNI layer and Java's
+//! `StatusCode` enum all speak the same integers.
+
+use std::fmt;
+
+/// Why a call failed. The numeric values are gRPC's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum StatusCode {
+    /// The caller gave up: the call was cancelled or its client closed.
+    Cancelled = 1,
+    /// The request was malformed or too large.
+    InvalidArgument = 3,
+    /// The call's deadline passed before a result arrived.
+    DeadlineExceeded = 4,
+    /// The instance has no such method.
+    NotFound = 5,
+    /// The instance's queue was full; no work was done, so the call may be retried elsewhere.
+    ResourceExhausted = 8,
+    /// The user's operator failed, or the runtime hit a bug.
+    Internal = 13,
+    /// No live instance, or the connection to it was lost; may be retried elsewhere.
+    Unavailable = 14,
+    /// The call did not carry the service's token.
+    Unauthenticated = 16,
+}
+
+impl StatusCode {
+    /// Every code, in numeric order.
+    pub const ALL: [StatusCode; 8] = [
+        StatusCode::Cancelled,
+        StatusCode::InvalidArgument,
+        StatusCode::DeadlineExceeded,
+        StatusCode::NotFound,
+        StatusCode::ResourceExhausted,
+        StatusCode::Internal,
+        StatusCode::Unavailable,
+        StatusCode::Unauthenticated,
+    ];
+
+    /// The gRPC number of this code.
+    pub fn as_i32(self) -> i32 {
+        self as i32
+    }
+
+    /// The code with the given gRPC number, if it is one of ours.
+    pub fn from_i32(value: i32) -> Option<StatusCode> {
+        StatusCode::ALL.into_iter().find(|c| c.as_i32() == value)
+    }
+
+    /// Maps any gRPC code onto ours. Codes flink-ros never sends itself (a foreign peer, a proxy)
+    /// are folded into the nearest one so that retry decisions stay correct: only codes that
+    /// guarantee no work was done map to the retryable `Unavailable`/`ResourceExhausted`.
+    pub fn from_grpc(code: tonic::Code) -> StatusCode {
+        use tonic::Code;
+        match code {
+            Code::Cancelled => StatusCode::Cancelled,
+            Code::InvalidArgument | Code::OutOfRange => StatusCode::InvalidArgument,
+            Code::DeadlineExceeded => StatusCode::DeadlineExceeded,
+            Code::NotFound | Code::Unimplemented => StatusCode::NotFound,
+            Code::ResourceExhausted => StatusCode::ResourceExhausted,
+            Code::Unavailable => StatusCode::Unavailable,
+            Code::Unauthenticated | Code::PermissionDenied => StatusCode::Unauthenticated,
+            Code::Ok
+            | Code::Unknown
+            | Code::AlreadyExists
+            | Code::FailedPrecondition
+            | Code::Aborted
+            | Code::Internal
+            | Code::DataLoss => StatusCode::Internal,
+        }
+    }
+
+    /// The gRPC code sent on the wire for this code.
+    pub fn to_grpc(self) -> tonic::Code {
+        tonic::Code::from_i32(self.as_i32())
+    }
+
+    /// The upper-case name used in messages and in Java (`UNAVAILABLE`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusCode::Cancelled => "CANCELLED",
+            StatusCode::InvalidArgument => "INVALID_ARGUMENT",
+            StatusCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            StatusCode::NotFound => "NOT_FOUND",
+            StatusCode::ResourceExhausted => "RESOURCE_EXHAUSTED",
+            StatusCode::Internal => "INTERNAL",
+            StatusCode::Unavailable => "UNAVAILABLE",
+            StatusCode::Unauthenticated => "UNAUTHENTICATED",
+        }
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A failed call: a code and a message meant for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosError {
+    /// What kind of failure this is.
+    pub code: StatusCode,
+    /// What happened, naming the offending value where there is one.
+    pub message: String,
+}
+
+impl RosError {
+    /// An error with the given code and message.
+    pub fn new(code: StatusCode, message: impl Into<String>) -> RosError {
+        RosError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`StatusCode::Unavailable`].
+    pub fn unavailable(message: impl Into<String>) -> RosError {
+        RosError::new(StatusCode::Unavailable, message)
+    }
+
+    /// Shorthand for [`StatusCode::InvalidArgument`].
+    pub fn invalid_argument(message: impl Into<String>) -> RosError {
+        RosError::new(StatusCode::InvalidArgument, message)
+    }
+
+    /// Shorthand for [`StatusCode::Internal`].
+    pub fn internal(message: impl Into<String>) -> RosError {
+        RosError::new(StatusCode::Internal, message)
+    }
+
+    /// Shorthand for [`StatusCode::Cancelled`].
+    pub fn cancelled(message: impl Into<String>) -> RosError {
+        RosError::new(StatusCode::Cancelled, message)
+    }
+
+    /// Shorthand for [`StatusCode::DeadlineExceeded`].
+    pub fn deadline_exceeded(message: impl Into<String>) -> RosError {
+        RosError::new(StatusCode::DeadlineExceeded, message)
+    }
+}
+
+impl fmt::Display for RosError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for RosError {}
+
+impl From<tonic::Status> for RosError {
+    fn from(status: tonic::Status) -> RosError {
+        RosError::new(
+            StatusCode::from_grpc(status.code()),
+            status.message().to_string(),
+        )
+    }
+}
+
+impl From<RosError> for tonic::Status {
+    fn from(error: RosError) -> tonic::Status {
+        tonic::Status::new(error.code.to_grpc(), error.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grpc_numbers_and_round_trip() {
+        for code in StatusCode::ALL {
+            assert_eq!(StatusCode::from_i32(code.as_i32()), Some(code));
+            assert_eq!(StatusCode::from_grpc(code.to_grpc()), code);
+            assert_eq!(code.to_grpc() as i32, code.as_i32());
+        }
+        assert_eq!(StatusCode::from_i32(0), None);
+        assert_eq!(StatusCode::from_i32(2), None);
+    }
+
+    #[test]
+    fn foreign_codes_fold_into_non_retryable_ones() {
+        assert_eq!(
+            StatusCode::from_grpc(tonic::Code::Unknown),
+            StatusCode::Internal
+        );
+        assert_eq!(
+            StatusCode::from_grpc(tonic::Code::Aborted),
+            StatusCode::Internal
+        );
+        assert_eq!(
+            StatusCode::from_grpc(tonic::Code::Unimplemented),
+            StatusCode::NotFound
+        );
+    }
+
+    #[test]
+    fn status_conversion_keeps_code_and_message() {
+        let error = RosError::new(StatusCode::ResourceExhausted, "queue full (64)");
+        let status: tonic::Status = error.clone().into();
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        assert_eq!(RosError::from(status), error);
+    }
+}

@@ -1,0 +1,212 @@
+//! Native methods of `RosClient`.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use jni::EnvUnowned;
+use jni::objects::{JByteArray, JClass, JObject, JObjectArray, JString};
+use jni::sys::{jint, jlong};
+use ros_core::{ClientConfig, RosClient, RosError};
+use tokio_util::task::TaskTracker;
+
+use crate::java::{JavaCompletion, NativeResult, ThrowRosException, panic_message};
+use crate::runtime::RuntimeLease;
+
+/// What a Java `RosClient` points to.
+struct ClientHandle {
+    client: RosClient,
+    /// Tasks carrying calls; `close` waits for them so every future is completed.
+    calls: TaskTracker,
+    /// Present until the client is closed.
+    runtime: Mutex<Option<RuntimeLease>>,
+}
+
+impl ClientHandle {
+    fn runtime(&self) -> MutexGuard<'_, Option<RuntimeLease>> {
+        self.runtime
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn close(&self) {
+        let Some(runtime) = self.runtime().take() else {
+            return;
+        };
+        self.client.close();
+        self.calls.close();
+        // Calls fail fast once the client is closed; the bound only guards against a bug.
+        let _ = runtime.handle().block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), self.calls.wait()).await
+        });
+        drop(runtime);
+    }
+}
+
+/// # Safety
+/// `pointer` must come from `clientCreate` and not have been freed; Java guarantees both.
+unsafe fn handle<'a>(pointer: jlong) -> &'a ClientHandle {
+    // SAFETY: see the function's contract.
+    unsafe { &*(pointer as *const ClientHandle) }
+}
+
+fn millis(value: jlong) -> Duration {
+    Duration::from_millis(value.max(0) as u64)
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCreate<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    client_id: JString<'local>,
+    client_epoch: jlong,
+    default_timeout_millis: jlong,
+    startup_wait_millis: jlong,
+    connect_timeout_millis: jlong,
+    max_message_bytes: jint,
+) -> jlong {
+    env.with_env(|env| -> NativeResult<jlong> {
+        let config = ClientConfig {
+            client_id: client_id.try_to_string(env)?,
+            client_epoch: client_epoch.max(0) as u64,
+            default_timeout: millis(default_timeout_millis),
+            startup_wait: millis(startup_wait_millis),
+            connect_timeout: millis(connect_timeout_millis),
+            max_message_bytes: max_message_bytes.max(0) as usize,
+        };
+        let client = RosClient::new(config)?;
+        let runtime = RuntimeLease::acquire()
+            .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
+        let handle = Box::new(ClientHandle {
+            client,
+            calls: TaskTracker::new(),
+            runtime: Mutex::new(Some(runtime)),
+        });
+        Ok(Box::into_raw(handle) as jlong)
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientUpdateEndpoints<
+    'local,
+>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    endpoints: JObjectArray<'local, JString<'local>>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let count = endpoints.len(env)?;
+        let mut addresses = Vec::with_capacity(count);
+        for i in 0..count {
+            addresses.push(endpoints.get_element(env, i)?.try_to_string(env)?);
+        }
+        let runtime = handle.runtime();
+        let runtime = runtime
+            .as_ref()
+            .ok_or_else(|| RosError::cancelled("client is closed"))?;
+        // New connections are set up on the runtime.
+        let _entered = runtime.handle().enter();
+        handle.client.update_endpoints(addresses)?;
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientEndpoints<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) -> JObjectArray<'local, JString<'local>> {
+    env.with_env(
+        |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
+            // SAFETY: Java passes a live handle.
+            let handle = unsafe { handle(pointer) };
+            let endpoints = handle.client.endpoints();
+            let array = JObjectArray::<JString>::new(env, endpoints.len(), JString::null())?;
+            for (i, endpoint) in endpoints.iter().enumerate() {
+                let value = env.new_string(endpoint)?;
+                array.set_element(env, i, &value)?;
+            }
+            Ok(array)
+        },
+    )
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    method: JString<'local>,
+    payload: JByteArray<'local>,
+    timeout_millis: jlong,
+    call: JObject<'local>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let runtime = handle
+            .runtime()
+            .as_ref()
+            .map(|lease| lease.handle().clone())
+            .ok_or_else(|| RosError::cancelled("client is closed"))?;
+        let method = method.try_to_string(env)?;
+        let payload = bytes::Bytes::from(env.convert_byte_array(&payload)?);
+        let timeout = (timeout_millis > 0).then(|| millis(timeout_millis));
+        let completion = JavaCompletion::new(env.new_global_ref(&call)?);
+        let client = handle.client.clone();
+        handle.calls.spawn_on(
+            async move {
+                let outcome = AssertUnwindSafe(client.call(&method, payload, timeout))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(RosError::internal(format!(
+                            "native panic in call to '{method}': {}",
+                            panic_message(panic.as_ref())
+                        )))
+                    });
+                completion.finish(outcome);
+            },
+            &runtime,
+        );
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientClose<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) {
+    env.with_env(|_env| -> NativeResult<()> {
+        // SAFETY: Java passes a live handle.
+        unsafe { handle(pointer) }.close();
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientFree<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) {
+    env.with_env(|_env| -> NativeResult<()> {
+        // SAFETY: Java calls this once, when nothing else can use the handle any more.
+        let handle = unsafe { Box::from_raw(pointer as *mut ClientHandle) };
+        handle.close();
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}

@@ -1,0 +1,265 @@
+//! Everything that touches Java from native code: cached classes and method ids, completing
+//! futures from runtime threads, and turning errors and panics into `RosException`s.
+
+use std::any::Any;
+use std::sync::OnceLock;
+
+use jni::errors::ErrorPolicy;
+use jni::objects::{JClass, JObject, JThread, JValue};
+use jni::refs::Global;
+use jni::signature::{Primitive, ReturnType};
+use jni::sys::jvalue;
+use jni::{Env, JavaVM, jni_sig, jni_str};
+use ros_core::{RosError, StatusCode};
+
+/// Classes and method ids resolved once, at load time, with the class loader that loaded the
+/// library (a runtime thread's `FindClass` would see the wrong one).
+pub(crate) struct JavaRefs {
+    bridge: Global<JClass<'static>>,
+    complete: jni::ids::JStaticMethodID,
+    new_exception: jni::ids::JStaticMethodID,
+    pub(crate) request_class: Global<JClass<'static>>,
+    pub(crate) request_ctor: jni::ids::JMethodID,
+    class_loader: Global<jni::objects::JClassLoader<'static>>,
+}
+
+static REFS: OnceLock<JavaRefs> = OnceLock::new();
+
+/// Resolves and caches the Java side. Called from `JNI_OnLoad`.
+pub(crate) fn init(env: &mut Env) -> jni::errors::Result<()> {
+    let bridge = env.find_class(jni_str!("org/flinkros/client/internal/NativeBridge"))?;
+    let complete = env.get_static_method_id(
+        &bridge,
+        jni_str!("complete"),
+        jni_sig!("(Lorg/flinkros/client/internal/PendingCall;[BILjava/lang/String;)V"),
+    )?;
+    let new_exception = env.get_static_method_id(
+        &bridge,
+        jni_str!("newException"),
+        jni_sig!("(ILjava/lang/String;)Lorg/flinkros/client/RosException;"),
+    )?;
+    let request_class = env.find_class(jni_str!("org/flinkros/client/RosServerRequest"))?;
+    let request_ctor = env.get_method_id(
+        &request_class,
+        jni_str!("<init>"),
+        jni_sig!("(JJLjava/lang/String;JLjava/lang/String;[BJ)V"),
+    )?;
+    let class_loader = bridge.get_class_loader(env)?;
+    let refs = JavaRefs {
+        bridge: env.new_global_ref(&bridge)?,
+        complete,
+        new_exception,
+        request_class: env.new_global_ref(&request_class)?,
+        request_ctor,
+        class_loader: env.new_global_ref(&class_loader)?,
+    };
+    let _ = REFS.set(refs);
+    Ok(())
+}
+
+/// The cached Java side; present once the library is loaded.
+pub(crate) fn refs() -> &'static JavaRefs {
+    REFS.get()
+        .expect("JNI_OnLoad resolves the Java classes before any native method runs")
+}
+
+/// Attaches a runtime thread to the JVM for good, under its own name (so Java stack dumps show
+/// it), with this library's class loader as its context class loader.
+pub(crate) fn attach_runtime_thread() {
+    let attached = JavaVM::singleton().and_then(|vm| {
+        vm.attach_current_thread(|env| -> jni::errors::Result<()> {
+            let thread = JThread::current_thread(env)?;
+            if let Some(name) = std::thread::current().name() {
+                let name = env.new_string(name)?;
+                thread.set_name(env, &name)?;
+            }
+            thread.set_context_class_loader(env, &refs().class_loader)
+        })
+    });
+    if let Err(error) = attached {
+        tracing::error!(%error, "cannot attach a runtime thread to the JVM");
+    }
+}
+
+/// A Java `PendingCall` waiting for its outcome. Completing it is guaranteed: if the task
+/// carrying it is dropped (runtime shut down, panic), it completes with `CANCELLED`.
+pub(crate) struct JavaCompletion {
+    call: Option<Global<JObject<'static>>>,
+}
+
+impl JavaCompletion {
+    pub(crate) fn new(call: Global<JObject<'static>>) -> JavaCompletion {
+        JavaCompletion { call: Some(call) }
+    }
+
+    /// Hands the outcome to Java, which completes the caller's future on its callback executor.
+    pub(crate) fn finish(mut self, outcome: Result<bytes::Bytes, RosError>) {
+        if let Some(call) = self.call.take() {
+            deliver(&call, outcome);
+        }
+    }
+}
+
+impl Drop for JavaCompletion {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            deliver(
+                &call,
+                Err(RosError::cancelled(
+                    "the runtime stopped before the call completed",
+                )),
+            );
+        }
+    }
+}
+
+fn deliver(call: &Global<JObject<'static>>, outcome: Result<bytes::Bytes, RosError>) {
+    let delivered = JavaVM::singleton().and_then(|vm| {
+        vm.attach_current_thread(|env| -> jni::errors::Result<()> {
+            let refs = refs();
+            let (result, code, message) = match &outcome {
+                Ok(bytes) => (
+                    JObject::from(env.byte_array_from_slice(bytes)?),
+                    0,
+                    JObject::null(),
+                ),
+                Err(error) => (
+                    JObject::null(),
+                    error.code.as_i32(),
+                    JObject::from(env.new_string(&error.message)?),
+                ),
+            };
+            let args: [jvalue; 4] = [
+                JValue::Object(call.as_obj()).as_jni(),
+                JValue::Object(&result).as_jni(),
+                JValue::Int(code).as_jni(),
+                JValue::Object(&message).as_jni(),
+            ];
+            // SAFETY: the method id was resolved on this class with this signature.
+            unsafe {
+                env.call_static_method_unchecked(
+                    &refs.bridge,
+                    refs.complete,
+                    ReturnType::Primitive(Primitive::Void),
+                    &args,
+                )?;
+            }
+            Ok(())
+        })
+    });
+    if let Err(error) = delivered {
+        tracing::error!(%error, "cannot complete a Java future");
+    }
+}
+
+/// What a native method can fail with.
+#[derive(Debug)]
+pub(crate) enum NativeError {
+    /// A failure with a status code, thrown as `RosException` with that code.
+    Ros(RosError),
+    /// A JNI failure, or a Java exception already pending.
+    Jni(jni::errors::Error),
+}
+
+impl From<jni::errors::Error> for NativeError {
+    fn from(error: jni::errors::Error) -> NativeError {
+        NativeError::Jni(error)
+    }
+}
+
+impl From<RosError> for NativeError {
+    fn from(error: RosError) -> NativeError {
+        NativeError::Ros(error)
+    }
+}
+
+/// Result of a native method body.
+pub(crate) type NativeResult<T> = Result<T, NativeError>;
+
+/// The one error policy of every native method: errors become `RosException` with their status
+/// code, panics become `RosException(INTERNAL)` with the panic message, and an exception already
+/// pending (thrown by Java code we called) is left to propagate.
+#[derive(Debug, Default)]
+pub(crate) struct ThrowRosException;
+
+impl<T: Default> ErrorPolicy<T, NativeError> for ThrowRosException {
+    type Captures<'unowned_env_local: 'native_method, 'native_method> = ();
+
+    fn on_error<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _captures: &mut Self::Captures<'unowned_env_local, 'native_method>,
+        error: NativeError,
+    ) -> jni::errors::Result<T> {
+        if env.exception_check() {
+            return Ok(T::default());
+        }
+        let error = match error {
+            NativeError::Ros(error) => error,
+            NativeError::Jni(error) => RosError::internal(format!("JNI failure: {error}")),
+        };
+        throw(env, &error);
+        Ok(T::default())
+    }
+
+    fn on_panic<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _captures: &mut Self::Captures<'unowned_env_local, 'native_method>,
+        payload: Box<dyn Any + Send + 'static>,
+    ) -> jni::errors::Result<T> {
+        if env.exception_check() {
+            env.exception_clear();
+        }
+        throw(
+            env,
+            &RosError::internal(format!("native panic: {}", panic_message(payload.as_ref()))),
+        );
+        Ok(T::default())
+    }
+}
+
+fn throw(env: &mut Env, error: &RosError) {
+    let thrown = (|| -> jni::errors::Result<()> {
+        let refs = refs();
+        let message = env.new_string(&error.message)?;
+        let args: [jvalue; 2] = [
+            JValue::Int(error.code.as_i32()).as_jni(),
+            JValue::Object(&message).as_jni(),
+        ];
+        // SAFETY: the method id was resolved on this class with this signature.
+        let exception = unsafe {
+            env.call_static_method_unchecked(
+                &refs.bridge,
+                refs.new_exception,
+                ReturnType::Object,
+                &args,
+            )?
+        }
+        .l()?;
+        let exception = jni::objects::JThrowable::cast_local(env, exception)?;
+        let _ = env.throw(exception);
+        Ok(())
+    })();
+    if thrown.is_err() && !env.exception_check() {
+        let _ = env.throw_new(
+            jni_str!("java/lang/IllegalStateException"),
+            jni::strings::JNIString::from(format!("{}: {}", error.code, error.message)),
+        );
+    }
+}
+
+/// The message of a panic payload (`panic!` with a literal or with formatting).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&'static str>() {
+        (*message).to_string()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+/// A `RosError` for a failure that should not happen: a code the Java side does not know.
+pub(crate) fn status_from_java(code: i32) -> Result<StatusCode, RosError> {
+    StatusCode::from_i32(code)
+        .ok_or_else(|| RosError::invalid_argument(format!("unknown status code {code}")))
+}

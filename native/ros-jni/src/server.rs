@@ -1,0 +1,203 @@
+//! Native methods of `RosServer`.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use jni::objects::{JByteArray, JClass, JObject, JObjectArray, JString, JValue};
+use jni::sys::{jboolean, jint, jlong, jvalue};
+use jni::{Env, EnvUnowned};
+use ros_core::{RosError, RosServer, ServerConfig, ServerRequest};
+
+use crate::java::{NativeResult, ThrowRosException, refs, status_from_java};
+use crate::runtime::RuntimeLease;
+
+/// What a Java `RosServer` points to.
+struct ServerHandle {
+    server: RosServer,
+    /// Present until the server is closed.
+    runtime: Mutex<Option<RuntimeLease>>,
+}
+
+impl ServerHandle {
+    fn close(&self) {
+        let runtime = self
+            .runtime
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(runtime) = runtime {
+            runtime.handle().block_on(self.server.shutdown());
+        }
+    }
+}
+
+/// # Safety
+/// `pointer` must come from `serverStart` and not have been freed; Java guarantees both.
+unsafe fn handle<'a>(pointer: jlong) -> &'a ServerHandle {
+    // SAFETY: see the function's contract.
+    unsafe { &*(pointer as *const ServerHandle) }
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStart<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    bind_host: JString<'local>,
+    port: jint,
+    queue_capacity: jint,
+    max_message_bytes: jint,
+) -> jlong {
+    env.with_env(|env| -> NativeResult<jlong> {
+        let config = ServerConfig {
+            bind_host: bind_host.try_to_string(env)?,
+            port: u16::try_from(port)
+                .map_err(|_| RosError::invalid_argument(format!("port out of range: {port}")))?,
+            queue_capacity: queue_capacity.max(0) as usize,
+            max_message_bytes: max_message_bytes.max(0) as usize,
+        };
+        let runtime = RuntimeLease::acquire()
+            .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
+        let server = runtime.handle().block_on(RosServer::start(config))?;
+        let handle = Box::new(ServerHandle {
+            server,
+            runtime: Mutex::new(Some(runtime)),
+        });
+        Ok(Box::into_raw(handle) as jlong)
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverPort<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) -> jint {
+    env.with_env(|_env| -> NativeResult<jint> {
+        // SAFETY: Java passes a live handle.
+        Ok(jint::from(
+            unsafe { handle(pointer) }.server.local_addr().port(),
+        ))
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverPoll<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    max: jint,
+    timeout_millis: jlong,
+) -> JObjectArray<'local> {
+    env.with_env(|env| -> NativeResult<JObjectArray<'local>> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let batch = handle.server.poll(
+            max.max(1) as usize,
+            Duration::from_millis(timeout_millis.max(0) as u64),
+        );
+        Ok(to_java(env, &batch)?)
+    })
+    .resolve::<ThrowRosException>()
+}
+
+/// Builds a `RosServerRequest[]`; one JNI crossing carries the whole batch.
+fn to_java<'local>(
+    env: &mut Env<'local>,
+    batch: &[ServerRequest],
+) -> jni::errors::Result<JObjectArray<'local>> {
+    let refs = refs();
+    let array = env.new_object_array(batch.len() as i32, &refs.request_class, JObject::null())?;
+    let now = Instant::now();
+    for (i, request) in batch.iter().enumerate() {
+        // A frame per element keeps the local references of a large batch bounded.
+        env.with_local_frame(8, |env| -> jni::errors::Result<()> {
+            let client_id = env.new_string(&request.client_id)?;
+            let method = env.new_string(&request.method)?;
+            let payload = env.byte_array_from_slice(&request.payload)?;
+            let timeout_millis = request
+                .deadline
+                .map(|d| d.saturating_duration_since(now).as_millis() as i64)
+                .unwrap_or(-1);
+            let args: [jvalue; 7] = [
+                JValue::Long(request.id as i64).as_jni(),
+                JValue::Long(request.request_id as i64).as_jni(),
+                JValue::Object(&client_id).as_jni(),
+                JValue::Long(request.client_epoch as i64).as_jni(),
+                JValue::Object(&method).as_jni(),
+                JValue::Object(&payload).as_jni(),
+                JValue::Long(timeout_millis).as_jni(),
+            ];
+            // SAFETY: the constructor id was resolved on this class with this signature.
+            let element =
+                unsafe { env.new_object_unchecked(&refs.request_class, refs.request_ctor, &args)? };
+            array.set_element(env, i, &element)
+        })?;
+    }
+    Ok(array)
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverComplete<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    id: jlong,
+    result: JByteArray<'local>,
+) -> jboolean {
+    env.with_env(|env| -> NativeResult<jboolean> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let result = bytes::Bytes::from(env.convert_byte_array(&result)?);
+        Ok(handle.server.complete(id as u64, Ok(result)))
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFail<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    id: jlong,
+    code: jint,
+    message: JString<'local>,
+) -> jboolean {
+    env.with_env(|env| -> NativeResult<jboolean> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let error = RosError::new(status_from_java(code)?, message.try_to_string(env)?);
+        Ok(handle.server.complete(id as u64, Err(error)))
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverClose<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) {
+    env.with_env(|_env| -> NativeResult<()> {
+        // SAFETY: Java passes a live handle.
+        unsafe { handle(pointer) }.close();
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFree<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) {
+    env.with_env(|_env| -> NativeResult<()> {
+        // SAFETY: Java calls this once, when nothing else can use the handle any more.
+        let handle = unsafe { Box::from_raw(pointer as *mut ServerHandle) };
+        handle.close();
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}

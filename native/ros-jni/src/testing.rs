@@ -1,0 +1,63 @@
+//! Hooks that let Java tests prove panics never cross into the JVM.
+
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use jni::EnvUnowned;
+use jni::objects::{JClass, JObject, JString};
+use ros_core::RosError;
+
+use crate::java::{JavaCompletion, NativeResult, ThrowRosException, panic_message};
+use crate::runtime::RuntimeLease;
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPanic<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    message: JString<'local>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        let message = message.try_to_string(env)?;
+        panic!("{message}");
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPanicInTask<
+    'local,
+>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    message: JString<'local>,
+    call: JObject<'local>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        let message = message.try_to_string(env)?;
+        let completion = JavaCompletion::new(env.new_global_ref(&call)?);
+        let runtime = RuntimeLease::acquire()
+            .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
+        let spawner = runtime.handle().clone();
+        spawner.spawn(async move {
+            // The task holds the lease, so the runtime outlives it.
+            let _runtime = runtime;
+            let outcome = AssertUnwindSafe(async move {
+                if !message.is_empty() {
+                    panic!("{message}");
+                }
+                Ok(bytes::Bytes::new())
+            })
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(RosError::internal(format!(
+                    "native panic in runtime task: {}",
+                    panic_message(panic.as_ref())
+                )))
+            });
+            completion.finish(outcome);
+        });
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}

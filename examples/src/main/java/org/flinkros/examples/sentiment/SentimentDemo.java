@@ -1,0 +1,176 @@
+package org.flinkros.examples.sentiment;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.connector.RosAsyncDataStream;
+import org.flinkros.connector.RosAsyncFunction;
+import org.flinkros.connector.RosDescriptor;
+import org.flinkros.connector.RosServiceHandle;
+import org.flinkros.connector.RpcOperatorServices;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.util.CloseableIterator;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+
+/**
+ * The flink-ros demo: a job on an embedded MiniCluster (2 TaskManagers x 2 slots) in which
+ * generated product reviews are scored by a sentiment model that runs as an RpcOperator service
+ * with 2 instances, called from Flink async I/O.
+ *
+ * <p>Run it with {@code mvn -B -q -Pdemo -DskipTests verify}. Its last line is a summary: {@code
+ * flink-ros demo: records=... errors=... instances=... per-instance=[...] wall=...s}.
+ *
+ * <p>Arguments (all optional): {@code --records N} (default 10000).
+ */
+public final class SentimentDemo {
+    private static final int SERVICE_PARALLELISM = 2;
+    private static final int DATA_PARALLELISM = 2;
+
+    private SentimentDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        long records = longArg(args, "--records", 10_000);
+        if (records < 1) {
+            throw new IllegalArgumentException("--records must be at least 1, got " + records);
+        }
+
+        Configuration config = new Configuration();
+        config.set(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS, 2);
+        config.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
+        config.set(JobManagerOptions.EXECUTION_FAILOVER_STRATEGY, "region");
+        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(DATA_PARALLELISM, config);
+
+        // The model runs as its own service: 2 instances in their own slots.
+        RosServiceHandle sentiment =
+                RpcOperatorServices.addRpcOperatorService(
+                        env,
+                        RosDescriptor.builder("sentiment", new SentimentModel())
+                                .parallelism(SERVICE_PARALLELISM)
+                                .cpuCores(1.0)
+                                .taskHeapMemoryMb(256)
+                                .build());
+
+        // The data plane: generated reviews -> async calls to the service -> results.
+        DataStream<Review> reviews =
+                env.fromSequence(0, records - 1)
+                        .map(Review::generate)
+                        .returns(Review.class)
+                        .name("Generate reviews");
+        DataStream<Scored> scored =
+                RosAsyncDataStream.unorderedWait(
+                        reviews,
+                        sentiment,
+                        new Classify(),
+                        Duration.ofSeconds(30),
+                        64,
+                        TypeInformation.of(Scored.class));
+
+        System.out.println(
+                "Scoring "
+                        + records
+                        + " reviews with RpcOperator service 'sentiment' ("
+                        + SERVICE_PARALLELISM
+                        + " instances) ...");
+        long start = System.nanoTime();
+        Summary summary = new Summary(SERVICE_PARALLELISM);
+        try (CloseableIterator<Scored> results = scored.executeAndCollect("flink-ros demo")) {
+            results.forEachRemaining(summary::add);
+        }
+        double wallSeconds = (System.nanoTime() - start) / 1e9;
+
+        summary.print(wallSeconds);
+    }
+
+    /** Calls the model for one review; a failed call becomes a result with an error. */
+    static final class Classify implements RosAsyncFunction<Review, Scored> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void asyncInvoke(Review review, RosClient client, ResultFuture<Scored> result) {
+            client.call(SentimentModel.CLASSIFY, review.text.getBytes(StandardCharsets.UTF_8))
+                    .whenComplete(
+                            (reply, error) ->
+                                    result.complete(
+                                            Collections.singleton(
+                                                    error == null
+                                                            ? Scored.of(
+                                                                    review,
+                                                                    new SentimentModel.Prediction(
+                                                                            reply))
+                                                            : Scored.failed(review, error))));
+        }
+    }
+
+    /** Counts what came out. */
+    static final class Summary {
+        private final long[] perInstance;
+        private long records;
+        private long errors;
+        private long correct;
+        private String firstError;
+
+        Summary(int instances) {
+            this.perInstance = new long[instances];
+        }
+
+        void add(Scored result) {
+            records++;
+            if (result.error != null) {
+                errors++;
+                if (firstError == null) {
+                    firstError = result.error;
+                }
+                return;
+            }
+            perInstance[result.instance]++;
+            if (result.predictedPositive == result.expectedPositive) {
+                correct++;
+            }
+        }
+
+        void print(double wallSeconds) {
+            long scored = records - errors;
+            if (firstError != null) {
+                System.out.println("First error: " + firstError);
+            }
+            System.out.printf(
+                    "Accuracy against the generator's labels: %.3f (%d of %d)%n",
+                    scored == 0 ? 0.0 : (double) correct / scored, correct, scored);
+            long instancesUsed = Arrays.stream(perInstance).filter(n -> n > 0).count();
+            System.out.printf(
+                    "flink-ros demo: records=%d errors=%d instances=%d per-instance=%s wall=%.1fs%n",
+                    records,
+                    errors,
+                    instancesUsed,
+                    Arrays.toString(perInstance).replace(" ", ""),
+                    wallSeconds);
+            System.out.flush();
+        }
+    }
+
+    private static long longArg(String[] args, String name, long defaultValue) {
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals(name)) {
+                try {
+                    return Long.parseLong(args[i + 1]);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            name + " must be a number, got '" + args[i + 1] + "'", e);
+                }
+            }
+        }
+        return defaultValue;
+    }
+}

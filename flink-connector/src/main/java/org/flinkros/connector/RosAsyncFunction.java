@@ -1,0 +1,53 @@
+package org.flinkros.connector;
+
+import org.flinkros.client.RosClient;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.functions.Function;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The data plane's side of a call: for each record, call the service through the ready {@link
+ * RosClient} and complete the {@link ResultFuture} when the result arrives.
+ *
+ * <pre>{@code
+ * (review, client, result) ->
+ *     client.call("score", review.text().getBytes(UTF_8))
+ *         .whenComplete((bytes, error) -> {
+ *             if (error != null) result.completeExceptionally(error);
+ *             else result.complete(List.of(new Score(review.id(), decode(bytes))));
+ *         })
+ * }</pre>
+ *
+ * <p>Do not block in {@link #asyncInvoke}: it runs on the task's thread. Results arrive on the
+ * client's callback thread; completing the {@link ResultFuture} there is safe. Implement {@link
+ * org.apache.flink.api.common.functions.RichFunction} as well to get {@code open}/{@code close}
+ * calls and the runtime context.
+ *
+ * @param <IN> the input record type
+ * @param <OUT> the output record type
+ */
+@PublicEvolving
+@FunctionalInterface
+public interface RosAsyncFunction<IN, OUT> extends Function {
+
+    /**
+     * Starts the call(s) for one record.
+     *
+     * @param input the record
+     * @param client the service's client, connected to its live instances
+     * @param resultFuture completed with the output records, or exceptionally
+     */
+    void asyncInvoke(IN input, RosClient client, ResultFuture<OUT> resultFuture) throws Exception;
+
+    /**
+     * Called when a record's result did not arrive within the operator's timeout. By default it
+     * fails the record with a {@link TimeoutException}, which fails the job.
+     */
+    default void timeout(IN input, ResultFuture<OUT> resultFuture) throws Exception {
+        resultFuture.completeExceptionally(
+                new TimeoutException("Call to an RpcOperator service timed out."));
+    }
+}

@@ -1,0 +1,221 @@
+package org.flinkros.connector;
+
+import org.flinkros.client.RosServerOptions;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.operators.SlotSharingGroup;
+
+import java.io.Serializable;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Declares an RpcOperator service: its name, its {@link RpcOperator}, how many instances it runs
+ * and the resources of its own SlotSharingGroup. Build one with {@link #builder(String,
+ * RpcOperator)} and add it to a job with {@link RpcOperatorServices#addRpcOperatorService}.
+ *
+ * <p>Every builder method rejects invalid values with an {@link IllegalArgumentException} that
+ * names the value.
+ */
+@PublicEvolving
+public final class RosDescriptor implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    private final String name;
+    private final RpcOperator operator;
+    private final int parallelism;
+    private final double cpuCores;
+    private final int taskHeapMemoryMb;
+    private final String bindHost;
+    private final int queueCapacity;
+    private final int maxMessageBytes;
+
+    private RosDescriptor(Builder builder) {
+        this.name = builder.name;
+        this.operator = builder.operator;
+        this.parallelism = builder.parallelism;
+        this.cpuCores = builder.cpuCores;
+        this.taskHeapMemoryMb = builder.taskHeapMemoryMb;
+        this.bindHost = builder.bindHost;
+        this.queueCapacity = builder.queueCapacity;
+        this.maxMessageBytes = builder.maxMessageBytes;
+    }
+
+    /**
+     * Starts a descriptor.
+     *
+     * @param name the service's name: letters, digits, '_', '.', '-', at most 64 characters; it
+     *     names the service's operator uid ({@code ros-svc-<name>}) and SlotSharingGroup ({@code
+     *     ros-<name>}), so it must be unique within a job
+     * @param operator the compute every instance runs
+     */
+    public static Builder builder(String name, RpcOperator operator) {
+        return new Builder(name, operator);
+    }
+
+    /** The service's name. */
+    public String getName() {
+        return name;
+    }
+
+    /** The compute every instance runs (each instance gets its own copy). */
+    public RpcOperator getOperator() {
+        return operator;
+    }
+
+    /** How many instances run. */
+    public int getParallelism() {
+        return parallelism;
+    }
+
+    /** CPU cores of each instance's slot. */
+    public double getCpuCores() {
+        return cpuCores;
+    }
+
+    /** Task heap of each instance's slot, in MiB. */
+    public int getTaskHeapMemoryMb() {
+        return taskHeapMemoryMb;
+    }
+
+    /** Address each instance's server binds on its TaskManager. */
+    public String getBindHost() {
+        return bindHost;
+    }
+
+    /** Requests an instance queues before it refuses more with RESOURCE_EXHAUSTED. */
+    public int getQueueCapacity() {
+        return queueCapacity;
+    }
+
+    /** Largest request or response, in bytes. */
+    public int getMaxMessageBytes() {
+        return maxMessageBytes;
+    }
+
+    /** The uid of the service's operator in the job graph. */
+    public String getUid() {
+        return "ros-svc-" + name;
+    }
+
+    /** The service's own SlotSharingGroup, with the declared resources. */
+    public SlotSharingGroup getSlotSharingGroup() {
+        return SlotSharingGroup.newBuilder("ros-" + name)
+                .setCpuCores(cpuCores)
+                .setTaskHeapMemoryMB(taskHeapMemoryMb)
+                .build();
+    }
+
+    @Override
+    public String toString() {
+        return "RosDescriptor{name="
+                + name
+                + ", operator="
+                + operator.getClass().getName()
+                + ", parallelism="
+                + parallelism
+                + ", cpuCores="
+                + cpuCores
+                + ", taskHeapMemoryMb="
+                + taskHeapMemoryMb
+                + ", bindHost="
+                + bindHost
+                + ", queueCapacity="
+                + queueCapacity
+                + ", maxMessageBytes="
+                + maxMessageBytes
+                + '}';
+    }
+
+    /** Builder of {@link RosDescriptor}. */
+    @PublicEvolving
+    public static final class Builder {
+        private final String name;
+        private final RpcOperator operator;
+        private int parallelism = 1;
+        private double cpuCores = 1.0;
+        private int taskHeapMemoryMb = 512;
+        private String bindHost = "0.0.0.0";
+        private int queueCapacity = RosServerOptions.defaults().queueCapacity();
+        private int maxMessageBytes = RosServerOptions.defaults().maxMessageBytes();
+
+        private Builder(String name, RpcOperator operator) {
+            if (name == null || !NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException(
+                        "service name must be 1-64 letters, digits, '_', '.' or '-' and start with"
+                                + " a letter or digit, got '"
+                                + name
+                                + "'");
+            }
+            this.name = name;
+            this.operator = Objects.requireNonNull(operator, "operator");
+        }
+
+        /** How many instances run. Default 1. */
+        public Builder parallelism(int parallelism) {
+            if (parallelism < 1) {
+                throw new IllegalArgumentException(
+                        "parallelism must be at least 1, got " + parallelism);
+            }
+            this.parallelism = parallelism;
+            return this;
+        }
+
+        /** CPU cores of each instance's slot. Default 1.0. */
+        public Builder cpuCores(double cpuCores) {
+            if (!(cpuCores > 0) || Double.isInfinite(cpuCores)) {
+                throw new IllegalArgumentException("cpuCores must be positive, got " + cpuCores);
+            }
+            this.cpuCores = cpuCores;
+            return this;
+        }
+
+        /** Task heap of each instance's slot, in MiB. Default 512. */
+        public Builder taskHeapMemoryMb(int taskHeapMemoryMb) {
+            if (taskHeapMemoryMb < 1) {
+                throw new IllegalArgumentException(
+                        "taskHeapMemoryMb must be at least 1, got " + taskHeapMemoryMb);
+            }
+            this.taskHeapMemoryMb = taskHeapMemoryMb;
+            return this;
+        }
+
+        /**
+         * Address each instance's server binds on its TaskManager. Default {@code 0.0.0.0} (all
+         * interfaces), so that data-plane tasks on other TaskManagers reach it.
+         */
+        public Builder bindHost(String bindHost) {
+            if (bindHost == null || bindHost.trim().isEmpty()) {
+                throw new IllegalArgumentException(
+                        "bindHost must not be blank, got '" + bindHost + "'");
+            }
+            this.bindHost = bindHost.trim();
+            return this;
+        }
+
+        /**
+         * Requests an instance queues before it refuses more with RESOURCE_EXHAUSTED. Default 1024.
+         */
+        public Builder queueCapacity(int queueCapacity) {
+            this.queueCapacity =
+                    RosServerOptions.builder().queueCapacity(queueCapacity).build().queueCapacity();
+            return this;
+        }
+
+        /** Largest request or response, in bytes. Default 64 MiB. */
+        public Builder maxMessageBytes(int maxMessageBytes) {
+            this.maxMessageBytes =
+                    RosServerOptions.builder()
+                            .maxMessageBytes(maxMessageBytes)
+                            .build()
+                            .maxMessageBytes();
+            return this;
+        }
+
+        /** The descriptor. */
+        public RosDescriptor build() {
+            return new RosDescriptor(this);
+        }
+    }
+}

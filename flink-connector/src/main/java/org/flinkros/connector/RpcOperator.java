@@ -1,0 +1,54 @@
+package org.flinkros.connector;
+
+import org.flinkros.client.RosException;
+import org.flinkros.client.StatusCode;
+
+import org.apache.flink.annotation.PublicEvolving;
+
+import java.io.Serializable;
+
+/**
+ * The user's compute, run as the instances of an RpcOperator service (a model, typically).
+ *
+ * <p>Each instance is a copy of this object (it is serialized into the job), living in its own task
+ * slot: {@link #open} runs once when the instance starts (load the model there), {@link #invoke}
+ * runs for each request, and {@link #close} runs when the instance stops. A data-plane failure does
+ * not restart instances, so {@code open} runs again only when the instance itself fails or the job
+ * restarts as a whole.
+ *
+ * <p><b>Invocation is serial:</b> an instance calls {@link #invoke} for one request at a time, from
+ * a single thread, so implementations need no synchronisation. Throughput grows with the service's
+ * parallelism (more instances), not with threads inside one instance.
+ *
+ * <p><b>Errors:</b> an exception thrown by {@code invoke} fails only that call: the caller gets a
+ * {@link RosException} with {@link StatusCode#INTERNAL} and the message. Throw a {@link
+ * RosException} to choose the code, e.g. {@link StatusCode#NOT_FOUND} for an unknown method or
+ * {@link StatusCode#INVALID_ARGUMENT} for a payload that cannot be parsed. A JVM {@link Error}
+ * (such as {@link OutOfMemoryError}) fails the instance, which then restarts on its own.
+ *
+ * <p>Services are stateless: instances take no part in checkpoints, and after a data-plane failover
+ * the data plane sends its requests again.
+ */
+@PublicEvolving
+public interface RpcOperator extends Serializable {
+
+    /**
+     * Prepares the instance; runs once, before the instance accepts requests.
+     *
+     * @throws Exception to fail the instance (it is restarted by Flink's restart strategy)
+     */
+    default void open(RpcOperatorContext context) throws Exception {}
+
+    /**
+     * Runs one request. Called serially: never concurrently on the same instance.
+     *
+     * @param method the method the caller named
+     * @param payload the caller's argument
+     * @return the result sent back to the caller
+     * @throws Exception to fail this call; see the class documentation for how it is reported
+     */
+    byte[] invoke(String method, byte[] payload) throws Exception;
+
+    /** Releases the instance's resources; runs once when the instance stops. */
+    default void close() throws Exception {}
+}

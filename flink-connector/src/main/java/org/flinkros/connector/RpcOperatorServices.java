@@ -1,0 +1,64 @@
+package org.flinkros.connector;
+
+import org.flinkros.connector.internal.service.RosServiceSource;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.operators.SlotSharingGroup;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Adds RpcOperator services to a job.
+ *
+ * <pre>{@code
+ * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+ * RosServiceHandle model = RpcOperatorServices.addRpcOperatorService(env,
+ *         RosDescriptor.builder("sentiment", new SentimentModel())
+ *                 .parallelism(2).cpuCores(2).taskHeapMemoryMb(1024).build());
+ * DataStream<Score> scores = RosAsyncDataStream.unorderedWait(
+ *         reviews, model, (review, client, result) -> ..., Duration.ofSeconds(30), 100);
+ * }</pre>
+ */
+@PublicEvolving
+public final class RpcOperatorServices {
+    private RpcOperatorServices() {}
+
+    /**
+     * Adds a service to the job. Its instances run in their own pipelined region (they are not
+     * connected to the data plane) and their own SlotSharingGroup, so they are scheduled, fail and
+     * restart independently of the data plane. The service belongs to this job and ends with it; in
+     * a bounded job it ends once every data-plane operator calling it has finished.
+     *
+     * @return the handle to call the service with, through {@link RosAsyncDataStream}
+     */
+    public static RosServiceHandle addRpcOperatorService(
+            StreamExecutionEnvironment env, RosDescriptor descriptor) {
+        String serviceId = UUID.randomUUID().toString();
+        AtomicInteger clientOperators = new AtomicInteger();
+        SlotSharingGroup group = descriptor.getSlotSharingGroup();
+        String name = "RpcOperatorService: " + descriptor.getName();
+
+        // A source needs a consumer to be part of the job; the discarding sink chains to it.
+        env.fromSource(
+                        new RosServiceSource(serviceId, descriptor, clientOperators),
+                        WatermarkStrategy.noWatermarks(),
+                        name,
+                        Types.VOID)
+                .uid(descriptor.getUid())
+                .setParallelism(descriptor.getParallelism())
+                .slotSharingGroup(group)
+                .sinkTo(new DiscardingSink<>())
+                .uid(descriptor.getUid() + "-sink")
+                .name(name + " (end)")
+                .setParallelism(descriptor.getParallelism())
+                .slotSharingGroup(group);
+
+        return new RosServiceHandle(
+                serviceId, descriptor.getName(), descriptor.getParallelism(), clientOperators);
+    }
+}

@@ -1,0 +1,111 @@
+package org.flinkros.connector.internal.client;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.client.RosClientOptions;
+import org.flinkros.connector.RosAsyncFunction;
+import org.flinkros.connector.internal.discovery.EndpointSnapshot;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFunction;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+
+import javax.annotation.Nullable;
+
+import java.time.Duration;
+
+/**
+ * Runs the user's {@link RosAsyncFunction} inside Flink's async operator and owns the subtask's
+ * {@link RosClient}: created in {@link #open}, kept current with the endpoint sets the operator
+ * polls from its coordinator, closed in {@link #close}.
+ *
+ * <p>All methods run on the task's thread (poll replies arrive through the mailbox), so there is no
+ * locking.
+ */
+@Internal
+public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN, OUT> {
+    private static final long serialVersionUID = 1L;
+
+    private final RosAsyncFunction<IN, OUT> function;
+    private final String serviceName;
+    private final Duration callTimeout;
+
+    private transient String clientId;
+    private transient long clientEpoch;
+    @Nullable private transient RosClient client;
+    @Nullable private transient EndpointSnapshot latest;
+
+    public RosAsyncFunctionAdapter(
+            RosAsyncFunction<IN, OUT> function, String serviceName, Duration callTimeout) {
+        this.function = function;
+        this.serviceName = serviceName;
+        this.callTimeout = callTimeout;
+    }
+
+    /** Sets who this subtask is to the service; called by the operator before {@link #open}. */
+    void identify(String clientId, long clientEpoch) {
+        this.clientId = clientId;
+        this.clientEpoch = clientEpoch;
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws Exception {
+        if (function instanceof RichFunction) {
+            RichFunction rich = (RichFunction) function;
+            rich.setRuntimeContext(getRuntimeContext());
+            rich.open(openContext);
+        }
+        client =
+                RosClient.create(
+                        RosClientOptions.builder()
+                                .clientId(clientId)
+                                .clientEpoch(clientEpoch)
+                                .defaultTimeout(callTimeout)
+                                .build());
+        if (latest != null) {
+            client.updateEndpoints(latest.endpoints());
+        }
+    }
+
+    /** Takes the newest endpoint set (replies to the one outstanding poll arrive in order). */
+    void onEndpoints(EndpointSnapshot snapshot) {
+        latest = snapshot;
+        if (client != null) {
+            client.updateEndpoints(snapshot.endpoints());
+        }
+    }
+
+    /** Whether the service has had a live instance since this subtask started. */
+    boolean hasEndpoints() {
+        return latest != null && !latest.endpoints().isEmpty();
+    }
+
+    String serviceName() {
+        return serviceName;
+    }
+
+    @Override
+    public void asyncInvoke(IN input, ResultFuture<OUT> resultFuture) throws Exception {
+        function.asyncInvoke(input, client, resultFuture);
+    }
+
+    @Override
+    public void timeout(IN input, ResultFuture<OUT> resultFuture) throws Exception {
+        function.timeout(input, resultFuture);
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (client != null) {
+                client.close();
+                client = null;
+            }
+        } finally {
+            if (function instanceof RichFunction) {
+                ((RichFunction) function).close();
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package org.flinkros.connector.internal.client;
+
+import org.flinkros.connector.RosServiceHandle;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
+import org.apache.flink.streaming.api.operators.CoordinatedOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+
+import java.time.Duration;
+
+/**
+ * Creates {@link RosAsyncWaitOperator}s and their {@link RosClientCoordinator}. It extends Flink's
+ * factory of the async operator so that the operator keeps async I/O's chaining and yielding
+ * behaviour; {@code AsyncDataStream} itself cannot take a custom factory.
+ */
+@Internal
+public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFactory<IN, OUT>
+        implements CoordinatedOperatorFactory<OUT> {
+    private static final long serialVersionUID = 1L;
+
+    private final RosAsyncFunctionAdapter<IN, OUT> adapter;
+    private final String serviceId;
+    private final String serviceName;
+    private final long timeoutMillis;
+    private final int capacity;
+    private final OutputMode outputMode;
+    private final Duration startupTimeout;
+
+    public RosAsyncOperatorFactory(
+            RosAsyncFunctionAdapter<IN, OUT> adapter,
+            RosServiceHandle service,
+            Duration timeout,
+            int capacity,
+            OutputMode outputMode,
+            Duration startupTimeout) {
+        super(adapter, timeout.toMillis(), capacity, outputMode);
+        this.adapter = adapter;
+        this.serviceId = service.getServiceId();
+        this.serviceName = service.getName();
+        this.timeoutMillis = timeout.toMillis();
+        this.capacity = capacity;
+        this.outputMode = outputMode;
+        this.startupTimeout = startupTimeout;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends StreamOperator<OUT>> T createStreamOperator(
+            StreamOperatorParameters<OUT> parameters) {
+        RosAsyncWaitOperator<IN, OUT> operator =
+                new RosAsyncWaitOperator<>(
+                        parameters,
+                        adapter,
+                        timeoutMillis,
+                        capacity,
+                        outputMode,
+                        processingTimeService,
+                        getMailboxExecutor(),
+                        startupTimeout);
+        return (T) operator;
+    }
+
+    @Override
+    public OperatorCoordinator.Provider getCoordinatorProvider(
+            String operatorName, OperatorID operatorID) {
+        return new RosClientCoordinator.Provider(operatorID, serviceId, serviceName);
+    }
+
+    @Override
+    @SuppressWarnings("rawtypes")
+    public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
+        return RosAsyncWaitOperator.class;
+    }
+}

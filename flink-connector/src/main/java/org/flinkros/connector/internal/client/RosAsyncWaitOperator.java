@@ -1,0 +1,199 @@
+package org.flinkros.connector.internal.client;
+
+import org.flinkros.client.RosException;
+import org.flinkros.client.StatusCode;
+import org.flinkros.connector.internal.discovery.EndpointSnapshot;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.runtime.jobgraph.tasks.TaskOperatorEventGateway;
+import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
+import org.apache.flink.util.SerializedValue;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.apache.flink.streaming.util.retryable.AsyncRetryStrategies.NO_RETRY_STRATEGY;
+
+/**
+ * Flink's async operator, plus what calling a service needs: a long poll that keeps the client's
+ * endpoint set current, a wait for the service's first instance before the first record, and
+ * telling the coordinator when the subtask has finished (so a bounded job's service can end).
+ */
+@Internal
+public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, OUT> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(RosAsyncWaitOperator.class);
+
+    /** How long {@link #endInput()} waits for the coordinator to take note. */
+    private static final long FINISH_ACK_TIMEOUT_SECONDS = 60;
+
+    /** Pause before polling again after a failed poll (e.g. the JobManager is failing over). */
+    private static final long POLL_RETRY_MILLIS = 500;
+
+    private final RosAsyncFunctionAdapter<IN, OUT> adapter;
+    private final Duration startupTimeout;
+    private final transient MailboxExecutor mailbox;
+    private transient boolean serviceSeen;
+    private transient boolean polling;
+
+    RosAsyncWaitOperator(
+            StreamOperatorParameters<OUT> parameters,
+            RosAsyncFunctionAdapter<IN, OUT> adapter,
+            long timeoutMillis,
+            int capacity,
+            OutputMode outputMode,
+            ProcessingTimeService processingTimeService,
+            MailboxExecutor mailbox,
+            Duration startupTimeout) {
+        super(
+                parameters,
+                adapter,
+                timeoutMillis,
+                capacity,
+                outputMode,
+                NO_RETRY_STRATEGY,
+                processingTimeService,
+                mailbox);
+        this.adapter = adapter;
+        this.mailbox = mailbox;
+        this.startupTimeout = startupTimeout;
+    }
+
+    @Override
+    public void open() throws Exception {
+        adapter.identify(
+                getRuntimeContext().getJobInfo().getJobId()
+                        + "/"
+                        + getOperatorID()
+                        + "/"
+                        + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getRuntimeContext().getTaskInfo().getAttemptNumber());
+        super.open();
+        polling = true;
+        pollEndpoints(-1);
+    }
+
+    /**
+     * Asks the coordinator for the endpoint set unless it still is at {@code knownVersion}. The
+     * reply is handled in the mailbox, which then polls again: one poll is outstanding at a time.
+     */
+    private void pollEndpoints(long knownVersion) {
+        if (!polling) {
+            return;
+        }
+        CompletableFuture<CoordinationResponse> reply;
+        try {
+            reply =
+                    coordinator()
+                            .sendRequestToCoordinator(
+                                    getOperatorID(),
+                                    new SerializedValue<>(new EndpointsRequest(knownVersion)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        reply.whenComplete(
+                (response, error) -> {
+                    try {
+                        mailbox.execute(
+                                () -> onEndpointsReply(knownVersion, response, error),
+                                "RpcOperator service endpoints");
+                    } catch (RejectedExecutionException taskEnded) {
+                        // The task is finishing; nobody needs endpoints any more.
+                    }
+                });
+    }
+
+    private void onEndpointsReply(long knownVersion, CoordinationResponse response, Throwable error)
+            throws IOException {
+        if (!polling) {
+            return;
+        }
+        if (error != null) {
+            LOG.debug(
+                    "Polling the endpoints of RpcOperator service '{}' failed; retrying",
+                    adapter.serviceName(),
+                    error);
+            long retryAt =
+                    getProcessingTimeService().getCurrentProcessingTime() + POLL_RETRY_MILLIS;
+            getProcessingTimeService().registerTimer(retryAt, t -> pollEndpoints(knownVersion));
+            return;
+        }
+        EndpointSnapshot snapshot = EndpointsRequest.parseReply(response);
+        adapter.onEndpoints(snapshot);
+        pollEndpoints(snapshot.version());
+    }
+
+    private TaskOperatorEventGateway coordinator() {
+        return getContainingTask().getEnvironment().getOperatorCoordinatorEventGateway();
+    }
+
+    @Override
+    public void processElement(StreamRecord<IN> record) throws Exception {
+        if (!serviceSeen) {
+            awaitFirstInstance();
+        }
+        super.processElement(record);
+    }
+
+    /**
+     * Holds the first record until the service has a live instance, processing mails meanwhile
+     * (poll replies arrive as mails). A timer wakes the mailbox at the deadline.
+     */
+    private void awaitFirstInstance() throws InterruptedException {
+        long deadline =
+                getProcessingTimeService().getCurrentProcessingTime() + startupTimeout.toMillis();
+        getProcessingTimeService().registerTimer(deadline, timestamp -> {});
+        while (!adapter.hasEndpoints()) {
+            if (getProcessingTimeService().getCurrentProcessingTime() >= deadline) {
+                throw new RosException(
+                        StatusCode.UNAVAILABLE,
+                        "RpcOperator service '"
+                                + adapter.serviceName()
+                                + "' had no live instance within "
+                                + startupTimeout);
+            }
+            mailbox.yield();
+        }
+        serviceSeen = true;
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        super.endInput();
+        // All calls have completed; tell the coordinator and wait until it took note, so that the
+        // service cannot miss this subtask's end.
+        coordinator()
+                .sendRequestToCoordinator(
+                        getOperatorID(),
+                        new SerializedValue<>(
+                                new ClientFinishedRequest(
+                                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                                        getRuntimeContext().getTaskInfo().getAttemptNumber())))
+                .get(FINISH_ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        polling = false;
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        polling = false;
+        super.close();
+    }
+}

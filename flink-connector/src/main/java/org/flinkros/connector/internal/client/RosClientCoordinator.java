@@ -1,0 +1,243 @@
+package org.flinkros.connector.internal.client;
+
+import org.flinkros.connector.internal.discovery.EndpointSnapshot;
+import org.flinkros.connector.internal.discovery.ServiceRegistry;
+import org.flinkros.connector.internal.discovery.ServiceState;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.operators.coordination.CoordinationRequest;
+import org.apache.flink.runtime.operators.coordination.CoordinationRequestHandler;
+import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
+import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.annotation.Nullable;
+import javax.annotation.concurrent.GuardedBy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The JobManager side of a data-plane operator that calls a service: answers its subtasks' long
+ * polls for the service's endpoint set (see {@link EndpointsRequest}), and tells the service when
+ * all subtasks have finished.
+ *
+ * <p>Replies to subtasks must be Flink classes ({@link CollectCoordinationResponse}): a TaskManager
+ * deserializes them without the job's class loader.
+ */
+@Internal
+public final class RosClientCoordinator implements OperatorCoordinator, CoordinationRequestHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(RosClientCoordinator.class);
+
+    /**
+     * How long a poll waits for a change before it is answered with the same set; well below the
+     * RPC timeout, so that a waiting poll never fails.
+     */
+    static final long LONG_POLL_MILLIS = 3_000;
+
+    private final Context context;
+    private final String serviceId;
+    private final String serviceName;
+    private final String clientOperator;
+
+    @GuardedBy("this")
+    private final List<CompletableFuture<CoordinationResponse>> waitingPolls = new ArrayList<>();
+
+    @GuardedBy("this")
+    private final Set<Integer> finished = new HashSet<>();
+
+    private volatile ServiceState service;
+
+    RosClientCoordinator(Context context, String serviceId, String serviceName) {
+        this.context = context;
+        this.serviceId = serviceId;
+        this.serviceName = serviceName;
+        this.clientOperator = context.getOperatorId().toHexString();
+    }
+
+    @Override
+    public void start() {
+        service = ServiceRegistry.acquire(serviceId, serviceName);
+        service.addEndpointListener(clientOperator, this::answerWaitingPolls);
+    }
+
+    @Override
+    public void close() {
+        ServiceState state = service;
+        if (state != null) {
+            state.removeEndpointListener(clientOperator);
+            answerWaitingPolls(state.snapshot());
+            ServiceRegistry.release(state);
+            service = null;
+        }
+    }
+
+    /** Answers every waiting poll; called on endpoint changes, from the enumerator's thread. */
+    private void answerWaitingPolls(EndpointSnapshot snapshot) {
+        List<CompletableFuture<CoordinationResponse>> polls;
+        synchronized (this) {
+            polls = new ArrayList<>(waitingPolls);
+            waitingPolls.clear();
+        }
+        CoordinationResponse reply = EndpointsRequest.reply(snapshot);
+        for (CompletableFuture<CoordinationResponse> poll : polls) {
+            poll.complete(reply);
+        }
+    }
+
+    private CompletableFuture<CoordinationResponse> poll(EndpointsRequest request) {
+        ServiceState state = service;
+        CompletableFuture<CoordinationResponse> reply = new CompletableFuture<>();
+        synchronized (this) {
+            // Checked under the lock that answerWaitingPolls drains, so no change is missed.
+            EndpointSnapshot current = state.snapshot();
+            if (current.version() != request.knownVersion) {
+                return CompletableFuture.completedFuture(EndpointsRequest.reply(current));
+            }
+            waitingPolls.add(reply);
+        }
+        CompletableFuture.delayedExecutor(LONG_POLL_MILLIS, TimeUnit.MILLISECONDS)
+                .execute(
+                        () -> {
+                            synchronized (this) {
+                                waitingPolls.remove(reply);
+                            }
+                            reply.complete(EndpointsRequest.reply(state.snapshot()));
+                        });
+        return reply;
+    }
+
+    @Override
+    public void executionAttemptReady(int subtask, int attemptNumber, SubtaskGateway gateway) {
+        if (service.hasEnded()) {
+            // The service ended because every caller had finished; a caller running again
+            // cannot be served, so restart the whole job (which restarts the service too).
+            context.failJob(
+                    new IllegalStateException(
+                            "RpcOperator service '"
+                                    + serviceName
+                                    + "' already ended after all its callers finished, but"
+                                    + " subtask "
+                                    + subtask
+                                    + " of a caller runs again (attempt "
+                                    + attemptNumber
+                                    + ")"));
+        }
+    }
+
+    @Override
+    public void executionAttemptFailed(int subtask, int attemptNumber, @Nullable Throwable reason) {
+        boolean resumed;
+        synchronized (this) {
+            boolean allFinished = finished.size() == context.currentParallelism();
+            resumed = finished.remove(subtask) && allFinished;
+        }
+        if (resumed) {
+            // It finished before and will run again: the service must not end yet.
+            service.clientResumed(clientOperator);
+        }
+    }
+
+    @Override
+    public CompletableFuture<CoordinationResponse> handleCoordinationRequest(
+            CoordinationRequest request) {
+        if (request instanceof EndpointsRequest) {
+            return poll((EndpointsRequest) request);
+        }
+        if (request instanceof ClientFinishedRequest) {
+            return clientFinished((ClientFinishedRequest) request);
+        }
+        CompletableFuture<CoordinationResponse> failed = new CompletableFuture<>();
+        failed.completeExceptionally(new IllegalArgumentException("Unexpected request " + request));
+        return failed;
+    }
+
+    private CompletableFuture<CoordinationResponse> clientFinished(ClientFinishedRequest done) {
+        boolean allFinished;
+        synchronized (this) {
+            finished.add(done.subtask);
+            allFinished = finished.size() == context.currentParallelism();
+        }
+        if (allFinished) {
+            LOG.info(
+                    "All {} subtasks calling RpcOperator service '{}' finished",
+                    context.currentParallelism(),
+                    serviceName);
+            service.clientFinished(clientOperator, periodicCheckpointing());
+        }
+        return CompletableFuture.completedFuture(
+                new CollectCoordinationResponse("", 0, Collections.emptyList()));
+    }
+
+    private boolean periodicCheckpointing() {
+        CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
+        return checkpoints != null && checkpoints.isPeriodicCheckpointingConfigured();
+    }
+
+    @Override
+    public void handleEventFromOperator(int subtask, int attemptNumber, OperatorEvent event) {
+        LOG.warn("Ignoring unexpected event {} from subtask {}", event, subtask);
+    }
+
+    @Override
+    public void checkpointCoordinator(long checkpointId, CompletableFuture<byte[]> result) {
+        // Stateless: endpoints are rediscovered and finished flags re-sent after any restore.
+        result.complete(new byte[0]);
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {}
+
+    @Override
+    public void resetToCheckpoint(long checkpointId, @Nullable byte[] checkpointData) {
+        // A global failover: every subtask runs again.
+        boolean wasAllFinished;
+        synchronized (this) {
+            wasAllFinished = finished.size() == context.currentParallelism();
+            finished.clear();
+        }
+        if (wasAllFinished && service != null) {
+            service.clientResumed(clientOperator);
+        }
+    }
+
+    @Override
+    public void subtaskReset(int subtask, long checkpointId) {}
+
+    /** Creates {@link RosClientCoordinator}s. */
+    @Internal
+    public static final class Provider implements OperatorCoordinator.Provider {
+        private static final long serialVersionUID = 1L;
+
+        private final OperatorID operatorId;
+        private final String serviceId;
+        private final String serviceName;
+
+        public Provider(OperatorID operatorId, String serviceId, String serviceName) {
+            this.operatorId = operatorId;
+            this.serviceId = serviceId;
+            this.serviceName = serviceName;
+        }
+
+        @Override
+        public OperatorID getOperatorId() {
+            return operatorId;
+        }
+
+        @Override
+        public OperatorCoordinator create(Context context) {
+            return new RosClientCoordinator(context, serviceId, serviceName);
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package org.flinkros.connector.internal.service;
+
+import org.flinkros.connector.internal.discovery.ServiceRegistry;
+import org.flinkros.connector.internal.discovery.ServiceState;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.connector.source.SourceEvent;
+import org.apache.flink.api.connector.source.SplitEnumerator;
+import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.annotation.Nullable;
+
+import java.util.HashSet;
+import java.util.List;
+
+/**
+ * The service's coordinator side, in the JobManager: keeps the registry of live instances that
+ * clients get pushed, and ends the instances once every client operator has finished.
+ *
+ * <p>Instances register themselves with an {@link ServiceEvents.InstanceStarted} event. An instance
+ * leaves the registry when Flink unregisters its reader (it failed or finished), which is checked
+ * every {@value #LIVENESS_CHECK_MILLIS} ms; the client's transport notices a dead instance much
+ * sooner, this is the slower authoritative path.
+ *
+ * <p>Ending: with checkpointing, the instances end after the first checkpoint that completes once
+ * all clients are done, so that the clients' finished state is durable before the service goes
+ * away; without checkpointing (and in BATCH mode) at once.
+ */
+@Internal
+final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoState> {
+    private static final Logger LOG = LoggerFactory.getLogger(RosServiceEnumerator.class);
+    static final long LIVENESS_CHECK_MILLIS = 100;
+
+    private final SplitEnumeratorContext<ServiceSplit> context;
+    private final String serviceName;
+    private final int expectedClientOperators;
+    private final ServiceState state;
+    private final ServiceState.ServiceListener listener = this::onClientsDone;
+
+    /** Coordinator-thread state. */
+    private boolean clientsDone;
+
+    private boolean clientsCheckpoint;
+    private long endAfterCheckpoint = -1;
+    private boolean ended;
+
+    RosServiceEnumerator(
+            SplitEnumeratorContext<ServiceSplit> context,
+            String serviceId,
+            String serviceName,
+            int expectedClientOperators) {
+        this.context = context;
+        this.serviceName = serviceName;
+        this.expectedClientOperators = expectedClientOperators;
+        this.state = ServiceRegistry.acquire(serviceId, serviceName);
+    }
+
+    @Override
+    public void start() {
+        // A (re)started enumerator starts from nothing: instances announce themselves again.
+        state.serviceStarted();
+        if (expectedClientOperators == 0) {
+            LOG.warn(
+                    "No data-plane operator calls RpcOperator service '{}'; it runs until the job"
+                            + " is cancelled.",
+                    serviceName);
+        }
+        state.attachService(listener);
+        context.callAsync(
+                () -> null,
+                (ignored, error) -> dropUnregisteredInstances(),
+                LIVENESS_CHECK_MILLIS,
+                LIVENESS_CHECK_MILLIS);
+    }
+
+    private void dropUnregisteredInstances() {
+        state.retainInstances(new HashSet<>(context.registeredReaders().keySet()));
+    }
+
+    @Override
+    public void handleSourceEvent(int subtaskId, SourceEvent event) {
+        if (event instanceof ServiceEvents.InstanceStarted) {
+            ServiceEvents.InstanceStarted started = (ServiceEvents.InstanceStarted) event;
+            if (!context.registeredReaders().containsKey(subtaskId)) {
+                // A late event of an attempt that is already gone.
+                return;
+            }
+            LOG.info(
+                    "RpcOperator service '{}' instance {} serves at {}:{}",
+                    serviceName,
+                    subtaskId,
+                    started.host,
+                    started.port);
+            state.instanceStarted(subtaskId, started.host, started.port, started.instanceId);
+            if (ended) {
+                context.sendEventToSourceReader(subtaskId, new ServiceEvents.EndOfService());
+            }
+        } else {
+            LOG.warn("Ignoring unexpected event {} from instance {}", event, subtaskId);
+        }
+    }
+
+    /** Called by client coordinators, from their threads. */
+    private void onClientsDone(int finishedClientOperators, boolean anyCheckpointing) {
+        context.runInCoordinatorThread(
+                () -> {
+                    clientsDone =
+                            expectedClientOperators > 0
+                                    && finishedClientOperators >= expectedClientOperators;
+                    clientsCheckpoint = anyCheckpointing;
+                    if (!clientsDone) {
+                        endAfterCheckpoint = -1;
+                    } else if (!clientsCheckpoint) {
+                        endInstances();
+                    }
+                });
+    }
+
+    @Override
+    public NoState snapshotState(long checkpointId) {
+        if (clientsDone && clientsCheckpoint && endAfterCheckpoint < 0) {
+            endAfterCheckpoint = checkpointId;
+        }
+        return NoState.INSTANCE;
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        if (clientsDone && endAfterCheckpoint >= 0 && checkpointId >= endAfterCheckpoint) {
+            endInstances();
+        }
+    }
+
+    private void endInstances() {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        state.markEnded();
+        LOG.info(
+                "All callers of RpcOperator service '{}' finished; ending its instances",
+                serviceName);
+        for (Integer subtask : context.registeredReaders().keySet()) {
+            context.sendEventToSourceReader(subtask, new ServiceEvents.EndOfService());
+        }
+    }
+
+    @Override
+    public void handleSplitRequest(int subtaskId, @Nullable String requesterHostname) {}
+
+    @Override
+    public void addSplitsBack(List<ServiceSplit> splits, int subtaskId) {
+        state.instanceGone(subtaskId);
+    }
+
+    @Override
+    public void addReader(int subtaskId) {}
+
+    @Override
+    public void close() {
+        state.detachService(listener);
+        ServiceRegistry.release(state);
+    }
+}

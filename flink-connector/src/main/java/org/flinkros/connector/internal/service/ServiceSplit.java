@@ -1,0 +1,49 @@
+package org.flinkros.connector.internal.service;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.connector.source.SourceSplit;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The split type of the service source. A service reads nothing, so no split is ever assigned;
+ * Flink's source API still needs a type and a serializer.
+ */
+@Internal
+public final class ServiceSplit implements SourceSplit {
+    private final String id;
+
+    ServiceSplit(String id) {
+        this.id = id;
+    }
+
+    @Override
+    public String splitId() {
+        return id;
+    }
+
+    /** Serializer of {@link ServiceSplit}. */
+    static final class Serializer implements SimpleVersionedSerializer<ServiceSplit> {
+        static final Serializer INSTANCE = new Serializer();
+
+        @Override
+        public int getVersion() {
+            return 1;
+        }
+
+        @Override
+        public byte[] serialize(ServiceSplit split) {
+            return split.id.getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public ServiceSplit deserialize(int version, byte[] serialized) throws IOException {
+            if (version != 1) {
+                throw new IOException("Unknown ServiceSplit version " + version);
+            }
+            return new ServiceSplit(new String(serialized, StandardCharsets.UTF_8));
+        }
+    }
+}

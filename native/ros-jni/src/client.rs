@@ -1,7 +1,6 @@
 //! Native methods of `RosClient`.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -11,6 +10,7 @@ use jni::sys::{jint, jlong};
 use ros_core::{ClientConfig, RosClient, RosError};
 use tokio_util::task::TaskTracker;
 
+use crate::handle::{self, LeaseSlot, NativeObject};
 use crate::java::{JavaCompletion, NativeResult, ThrowRosException, panic_message};
 use crate::runtime::RuntimeLease;
 
@@ -19,19 +19,12 @@ struct ClientHandle {
     client: RosClient,
     /// Tasks carrying calls; `close` waits for them so every future is completed.
     calls: TaskTracker,
-    /// Present until the client is closed.
-    runtime: Mutex<Option<RuntimeLease>>,
+    runtime: LeaseSlot,
 }
 
-impl ClientHandle {
-    fn runtime(&self) -> MutexGuard<'_, Option<RuntimeLease>> {
-        self.runtime
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
+impl NativeObject for ClientHandle {
     fn close(&self) {
-        let Some(runtime) = self.runtime().take() else {
+        let Some(runtime) = self.runtime.take() else {
             return;
         };
         self.client.close();
@@ -40,7 +33,6 @@ impl ClientHandle {
         let _ = runtime.handle().block_on(async {
             tokio::time::timeout(Duration::from_secs(10), self.calls.wait()).await
         });
-        drop(runtime);
     }
 }
 
@@ -48,7 +40,7 @@ impl ClientHandle {
 /// `pointer` must come from `clientCreate` and not have been freed; Java guarantees both.
 unsafe fn handle<'a>(pointer: jlong) -> &'a ClientHandle {
     // SAFETY: see the function's contract.
-    unsafe { &*(pointer as *const ClientHandle) }
+    unsafe { handle::borrow(pointer) }
 }
 
 fn millis(value: jlong) -> Duration {
@@ -78,12 +70,11 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
         let client = RosClient::new(config)?;
         let runtime = RuntimeLease::acquire()
             .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
-        let handle = Box::new(ClientHandle {
+        Ok(handle::into_pointer(ClientHandle {
             client,
             calls: TaskTracker::new(),
-            runtime: Mutex::new(Some(runtime)),
-        });
-        Ok(Box::into_raw(handle) as jlong)
+            runtime: LeaseSlot::new(runtime),
+        }))
     })
     .resolve::<ThrowRosException>()
 }
@@ -105,12 +96,12 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientUpda
         for i in 0..count {
             addresses.push(endpoints.get_element(env, i)?.try_to_string(env)?);
         }
-        let runtime = handle.runtime();
-        let runtime = runtime
-            .as_ref()
+        let runtime = handle
+            .runtime
+            .runtime()
             .ok_or_else(|| RosError::cancelled("client is closed"))?;
         // New connections are set up on the runtime.
-        let _entered = runtime.handle().enter();
+        let _entered = runtime.enter();
         handle.client.update_endpoints(addresses)?;
         Ok(())
     })
@@ -153,9 +144,8 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall
         // SAFETY: Java passes a live handle.
         let handle = unsafe { handle(pointer) };
         let runtime = handle
+            .runtime
             .runtime()
-            .as_ref()
-            .map(|lease| lease.handle().clone())
             .ok_or_else(|| RosError::cancelled("client is closed"))?;
         let method = method.try_to_string(env)?;
         let payload = bytes::Bytes::from(env.convert_byte_array(&payload)?);
@@ -204,8 +194,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientFree
 ) {
     env.with_env(|_env| -> NativeResult<()> {
         // SAFETY: Java calls this once, when nothing else can use the handle any more.
-        let handle = unsafe { Box::from_raw(pointer as *mut ClientHandle) };
-        handle.close();
+        unsafe { handle::free::<ClientHandle>(pointer) };
         Ok(())
     })
     .resolve::<ThrowRosException>()

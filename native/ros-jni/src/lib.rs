@@ -4,6 +4,7 @@
 //! `RosException`; all logic lives in `ros-core`.
 
 mod client;
+mod handle;
 mod java;
 mod runtime;
 mod server;

@@ -1,6 +1,5 @@
 //! Native methods of `RosServer`.
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use jni::objects::{JByteArray, JClass, JObject, JObjectArray, JString, JValue};
@@ -8,24 +7,19 @@ use jni::sys::{jboolean, jint, jlong, jvalue};
 use jni::{Env, EnvUnowned};
 use ros_core::{RosError, RosServer, ServerConfig, ServerRequest};
 
+use crate::handle::{self, LeaseSlot, NativeObject};
 use crate::java::{NativeResult, ThrowRosException, refs, status_from_java};
 use crate::runtime::RuntimeLease;
 
 /// What a Java `RosServer` points to.
 struct ServerHandle {
     server: RosServer,
-    /// Present until the server is closed.
-    runtime: Mutex<Option<RuntimeLease>>,
+    runtime: LeaseSlot,
 }
 
-impl ServerHandle {
+impl NativeObject for ServerHandle {
     fn close(&self) {
-        let runtime = self
-            .runtime
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if let Some(runtime) = runtime {
+        if let Some(runtime) = self.runtime.take() {
             runtime.handle().block_on(self.server.shutdown());
         }
     }
@@ -35,7 +29,7 @@ impl ServerHandle {
 /// `pointer` must come from `serverStart` and not have been freed; Java guarantees both.
 unsafe fn handle<'a>(pointer: jlong) -> &'a ServerHandle {
     // SAFETY: see the function's contract.
-    unsafe { &*(pointer as *const ServerHandle) }
+    unsafe { handle::borrow(pointer) }
 }
 
 #[unsafe(no_mangle)]
@@ -58,11 +52,10 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStar
         let runtime = RuntimeLease::acquire()
             .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
         let server = runtime.handle().block_on(RosServer::start(config))?;
-        let handle = Box::new(ServerHandle {
+        Ok(handle::into_pointer(ServerHandle {
             server,
-            runtime: Mutex::new(Some(runtime)),
-        });
-        Ok(Box::into_raw(handle) as jlong)
+            runtime: LeaseSlot::new(runtime),
+        }))
     })
     .resolve::<ThrowRosException>()
 }
@@ -195,8 +188,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFree
 ) {
     env.with_env(|_env| -> NativeResult<()> {
         // SAFETY: Java calls this once, when nothing else can use the handle any more.
-        let handle = unsafe { Box::from_raw(pointer as *mut ServerHandle) };
-        handle.close();
+        unsafe { handle::free::<ServerHandle>(pointer) };
         Ok(())
     })
     .resolve::<ThrowRosException>()

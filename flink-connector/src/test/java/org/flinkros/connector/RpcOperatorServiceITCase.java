@@ -7,6 +7,7 @@ import org.flinkros.connector.testing.SquareOperator;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.configuration.Configuration;
@@ -56,6 +57,8 @@ class RpcOperatorServiceITCase {
     private static final int RECORDS = 10_000;
     private static final int SERVICE_PARALLELISM = 2;
     private static final String SERVICE_NAME = "square";
+    private static final TypeInformation<Tuple3<Long, Long, Integer>> OUTPUT =
+            Types.TUPLE(Types.LONG, Types.LONG, Types.INT);
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
@@ -106,13 +109,22 @@ class RpcOperatorServiceITCase {
 
         DataStream<Long> numbers = env.fromSequence(0, RECORDS - 1).setParallelism(2).rebalance();
         String sinkId = UUID.randomUUID().toString();
-        RosAsyncDataStream.unorderedWait(
-                        numbers,
-                        service,
-                        new SquareCall(),
-                        Duration.ofSeconds(60),
-                        100,
-                        Types.TUPLE(Types.LONG, Types.LONG, Types.INT))
+        // BATCH exercises the ordered variant; the assertions hold for both.
+        (mode == Mode.BATCH
+                        ? RosAsyncDataStream.orderedWait(
+                                numbers,
+                                service,
+                                new SquareCall(),
+                                Duration.ofSeconds(60),
+                                100,
+                                OUTPUT)
+                        : RosAsyncDataStream.unorderedWait(
+                                numbers,
+                                service,
+                                new SquareCall(),
+                                Duration.ofSeconds(60),
+                                100,
+                                OUTPUT))
                 .setParallelism(2)
                 .sinkTo(new CollectingSink<>(sinkId))
                 .setParallelism(2);

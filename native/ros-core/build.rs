@@ -12,6 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         // Payloads are opaque; `Bytes` lets them move between layers without copies.
         .bytes(".ros.v1")
+        // Malformed requests are the caller's fault: INVALID_ARGUMENT, not INTERNAL.
+        .codec_path("crate::codec::RosCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

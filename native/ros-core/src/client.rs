@@ -1,8 +1,19 @@
 //! The caller's side: a client over a replaceable set of service instances.
 //!
 //! The endpoint set is pushed from outside (in Flink, by the client operator's coordinator) and
-//! may change at any time; calls pick an instance round-robin. Connections are made lazily and
-//! kept for as long as their address stays in the set.
+//! may change at any time. Each call:
+//!
+//! 1. waits for a slot if `max_in_flight` calls are already in flight (backpressure);
+//! 2. picks an instance (power of two choices on outstanding calls, or round-robin), skipping
+//!    instances ejected after a connection failure;
+//! 3. sends the request with its deadline and the service token;
+//! 4. on `UNAVAILABLE` or `RESOURCE_EXHAUSTED` (no response was produced) tries a *different*
+//!    instance, at most `max_attempts` times in all and only while the retry budget allows.
+//!
+//! A dropped connection fails the calls in flight on it at once (HTTP/2 reports the stream
+//! errors); they are retried elsewhere. An instance that is unreachable or refuses for a full
+//! queue is ejected with a backoff that grows while it keeps failing, until a call gets through
+//! again. HTTP/2 keepalive turns a half-open connection into a dropped one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,24 +21,28 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
+use crate::auth::{ServiceToken, TOKEN_HEADER};
+use crate::balancer::{self, LoadBalancing, Member, NoPick};
 use crate::endpoints::endpoint_uri;
 use crate::proto::rpc_operator_service_client::RpcOperatorServiceClient;
 use crate::proto::{CancelRequest, InvokeRequest};
+use crate::retry::RetryBudget;
+use crate::stats::{ClientStats, CodeCounters, LatencyHistogram};
 use crate::status::{RosError, StatusCode};
 
-/// How a client identifies itself and waits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a client identifies itself, routes, retries and waits.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
     /// Who calls; for a Flink subtask `<job>/<operator>/<subtask>`.
     pub client_id: String,
     /// The caller's attempt number; sent with every request.
     pub client_epoch: u64,
-    /// Deadline of a call that does not give its own.
+    /// Deadline of a call that does not give its own (it covers waiting, retries and all).
     pub default_timeout: Duration,
     /// How long calls made before the first endpoints arrive wait for them. Once the set has had
     /// members, an empty set fails calls with `UNAVAILABLE` at once.
@@ -36,6 +51,27 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Largest request or response message, in bytes.
     pub max_message_bytes: usize,
+    /// How calls are spread over instances.
+    pub load_balancing: LoadBalancing,
+    /// Attempts per call, the first included; 1 disables retries.
+    pub max_attempts: u32,
+    /// Retries may not exceed this fraction of calls (on top of `retry_min_per_second`).
+    pub retry_budget_ratio: f64,
+    /// Retries allowed per second regardless of the ratio, so that a quiet client can retry.
+    pub retry_min_per_second: u32,
+    /// Calls in flight at most; more wait for a slot.
+    pub max_in_flight: usize,
+    /// Interval of HTTP/2 keepalive pings.
+    pub keepalive_interval: Duration,
+    /// How long a keepalive ping may go unanswered before the connection counts as dropped.
+    pub keepalive_timeout: Duration,
+    /// Backoff of an instance ejected after its first failure (lost connection or full queue); it
+    /// doubles with each further failure.
+    pub ejection_min: Duration,
+    /// Longest ejection backoff.
+    pub ejection_max: Duration,
+    /// The service's token, sent with every request.
+    pub token: Option<ServiceToken>,
 }
 
 impl Default for ClientConfig {
@@ -47,35 +83,67 @@ impl Default for ClientConfig {
             startup_wait: Duration::ZERO,
             connect_timeout: Duration::from_secs(5),
             max_message_bytes: 64 * 1024 * 1024,
+            load_balancing: LoadBalancing::PowerOfTwoChoices,
+            max_attempts: 3,
+            retry_budget_ratio: 0.2,
+            retry_min_per_second: 10,
+            max_in_flight: 1024,
+            keepalive_interval: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(5),
+            ejection_min: Duration::from_millis(100),
+            ejection_max: Duration::from_secs(10),
+            token: None,
         }
     }
 }
 
 impl ClientConfig {
     fn validate(&self) -> Result<(), RosError> {
-        if self.default_timeout.is_zero() {
-            return Err(RosError::invalid_argument(
-                "default timeout must be positive, got 0",
-            ));
+        let positive = [
+            ("default timeout", self.default_timeout),
+            ("connect timeout", self.connect_timeout),
+            ("keepalive interval", self.keepalive_interval),
+            ("keepalive timeout", self.keepalive_timeout),
+            ("ejection minimum", self.ejection_min),
+        ];
+        for (name, value) in positive {
+            if value.is_zero() {
+                return Err(RosError::invalid_argument(format!(
+                    "{name} must be positive, got 0"
+                )));
+            }
         }
-        if self.connect_timeout.is_zero() {
-            return Err(RosError::invalid_argument(
-                "connect timeout must be positive, got 0",
-            ));
+        if self.ejection_max < self.ejection_min {
+            return Err(RosError::invalid_argument(format!(
+                "ejection maximum ({:?}) must not be below the minimum ({:?})",
+                self.ejection_max, self.ejection_min
+            )));
         }
         if self.max_message_bytes == 0 {
             return Err(RosError::invalid_argument(
                 "max message size must be at least 1 byte, got 0",
             ));
         }
+        if self.max_attempts == 0 {
+            return Err(RosError::invalid_argument(
+                "max attempts must be at least 1, got 0",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.retry_budget_ratio) {
+            return Err(RosError::invalid_argument(format!(
+                "retry budget ratio must be in [0, 1], got {}",
+                self.retry_budget_ratio
+            )));
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > Semaphore::MAX_PERMITS {
+            return Err(RosError::invalid_argument(format!(
+                "max in flight must be in [1, {}], got {}",
+                Semaphore::MAX_PERMITS,
+                self.max_in_flight
+            )));
+        }
         Ok(())
     }
-}
-
-#[derive(Clone)]
-struct Member {
-    address: Arc<str>,
-    stub: RpcOperatorServiceClient<Channel>,
 }
 
 #[derive(Default)]
@@ -86,13 +154,28 @@ struct EndpointSet {
     updates: u64,
 }
 
+#[derive(Default)]
+struct Counters {
+    calls: AtomicU64,
+    succeeded: AtomicU64,
+    failed: CodeCounters,
+    retries: AtomicU64,
+    retries_refused: AtomicU64,
+    ejections: AtomicU64,
+    in_flight: AtomicU64,
+}
+
 struct Inner {
     config: ClientConfig,
     endpoints: watch::Sender<EndpointSet>,
-    next_member: AtomicUsize,
+    round_robin: AtomicUsize,
     next_request_id: AtomicU64,
+    slots: Semaphore,
+    budget: RetryBudget,
     closed: CancellationToken,
     startup_until: Instant,
+    counters: Counters,
+    latency: LatencyHistogram,
 }
 
 /// A client of one RpcOperator service. Cheap to clone; clones share connections and state.
@@ -105,15 +188,18 @@ impl RosClient {
     /// Creates a client with an empty endpoint set.
     pub fn new(config: ClientConfig) -> Result<RosClient, RosError> {
         config.validate()?;
-        let startup_until = Instant::now() + config.startup_wait;
         Ok(RosClient {
             inner: Arc::new(Inner {
+                startup_until: Instant::now() + config.startup_wait,
+                slots: Semaphore::new(config.max_in_flight),
+                budget: RetryBudget::new(config.retry_budget_ratio, config.retry_min_per_second),
                 config,
                 endpoints: watch::Sender::new(EndpointSet::default()),
-                next_member: AtomicUsize::new(0),
+                round_robin: AtomicUsize::new(0),
                 next_request_id: AtomicU64::new(0),
                 closed: CancellationToken::new(),
-                startup_until,
+                counters: Counters::default(),
+                latency: LatencyHistogram::new(),
             }),
         })
     }
@@ -123,8 +209,9 @@ impl RosClient {
         &self.inner.config
     }
 
-    /// Replaces the set of instances (`host:port` each). Connections to addresses that stay are
-    /// kept. Nothing changes if any address is malformed. Must run inside a Tokio runtime.
+    /// Replaces the set of instances (`host:port` each). Connections, load and health of
+    /// addresses that stay are kept. Nothing changes if any address is malformed. Must run
+    /// inside a Tokio runtime.
     pub fn update_endpoints<I, S>(&self, addresses: I) -> Result<(), RosError>
     where
         I: IntoIterator<Item = S>,
@@ -173,78 +260,236 @@ impl RosClient {
             .collect()
     }
 
-    /// Calls `method` with `payload` on one instance and waits for its result, for at most
-    /// `timeout` (or the configured default).
+    /// Calls `method` with `payload` and waits for its result, for at most `timeout` (or the
+    /// configured default) in all: waiting for a slot, attempts and retries.
     pub async fn call(
         &self,
         method: &str,
         payload: Bytes,
         timeout: Option<Duration>,
     ) -> Result<Bytes, RosError> {
+        let counters = &self.inner.counters;
+        counters.calls.fetch_add(1, Ordering::Relaxed);
+        counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        let _in_flight = DecrementOnDrop(&counters.in_flight);
+        self.inner.budget.deposit();
+
         let timeout = timeout.unwrap_or(self.inner.config.default_timeout);
-        let deadline = Instant::now() + timeout;
-        tokio::select! {
+        if let Err(error) = self.check_size(method, &payload) {
+            counters.failed.increment(error.code);
+            return Err(error);
+        }
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let outcome = tokio::select! {
             biased;
             _ = self.inner.closed.cancelled() => {
                 Err(RosError::cancelled("client was closed while the call was in flight"))
             }
-            outcome = tokio::time::timeout_at(deadline, self.attempt(method, payload, deadline)) => {
+            outcome = tokio::time::timeout_at(deadline, self.call_with_retries(method, payload, deadline)) => {
                 outcome.unwrap_or_else(|_| Err(RosError::deadline_exceeded(format!(
                     "call to '{method}' got no result within {} ms",
                     timeout.as_millis()
                 ))))
             }
+        };
+        match &outcome {
+            Ok(_) => {
+                counters.succeeded.fetch_add(1, Ordering::Relaxed);
+                self.inner.latency.record(started.elapsed());
+            }
+            Err(error) => counters.failed.increment(error.code),
         }
+        outcome
     }
 
-    async fn attempt(
+    /// Refuses a request over the message size limit before anything is sent (tonic would only
+    /// reset the stream, losing the reason).
+    fn check_size(&self, method: &str, payload: &Bytes) -> Result<(), RosError> {
+        let limit = self.inner.config.max_message_bytes;
+        // The request's encoded size, up to the varints of the id and deadline fields.
+        let size = prost::Message::encoded_len(&InvokeRequest {
+            request_id: u64::MAX,
+            client_id: self.inner.config.client_id.clone(),
+            client_epoch: self.inner.config.client_epoch,
+            method: method.to_string(),
+            payload: payload.clone(),
+            timeout_millis: u64::MAX,
+        });
+        if size > limit {
+            return Err(RosError::invalid_argument(format!(
+                "request to '{method}' is {size} bytes, over the limit of {limit} bytes"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn call_with_retries(
         &self,
         method: &str,
         payload: Bytes,
         deadline: Instant,
     ) -> Result<Bytes, RosError> {
-        let member = self.pick(deadline).await?;
+        let _slot = self
+            .inner
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| RosError::cancelled("client is closed"))?;
+        let config = &self.inner.config;
+        let mut tried: Vec<Arc<str>> = Vec::new();
+        let mut member = self
+            .pick(&tried, deadline)
+            .await
+            .map_err(|no_pick| self.no_instance_error(no_pick))?;
+        loop {
+            let error = match self
+                .attempt(&member, method, payload.clone(), deadline)
+                .await
+            {
+                Ok(result) => return Ok(result),
+                Err(error) => error,
+            };
+            let retryable = matches!(
+                error.code,
+                StatusCode::Unavailable | StatusCode::ResourceExhausted
+            );
+            tried.push(member.address.clone());
+            if !retryable || tried.len() >= config.max_attempts as usize {
+                return Err(error);
+            }
+            let Ok(next) = self.pick(&tried, deadline).await else {
+                return Err(RosError::new(
+                    error.code,
+                    format!("{} (no other live instance to retry on)", error.message),
+                ));
+            };
+            if !self.inner.budget.try_withdraw() {
+                self.inner
+                    .counters
+                    .retries_refused
+                    .fetch_add(1, Ordering::Relaxed);
+                return Err(RosError::new(
+                    error.code,
+                    format!("{} (not retried: retry budget exhausted)", error.message),
+                ));
+            }
+            self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                from = %member.address,
+                to = %next.address,
+                %error,
+                "retrying on another instance"
+            );
+            member = next;
+        }
+    }
+
+    fn no_instance_error(&self, no_pick: NoPick) -> RosError {
+        let updates = self.inner.endpoints.borrow().updates;
+        match no_pick {
+            NoPick::Empty => RosError::unavailable(format!(
+                "no live instance of the service (endpoint set is empty after {updates} updates)"
+            )),
+            NoPick::AllTried => RosError::unavailable("every instance failed this call"),
+            NoPick::AllEjected { count, busy: true } => RosError::new(
+                StatusCode::ResourceExhausted,
+                format!(
+                    "every instance of the service is busy: all {count} refused calls for full \
+                     queues just now and sit out a backoff"
+                ),
+            ),
+            NoPick::AllEjected { count, busy: false } => RosError::unavailable(format!(
+                "no live instance of the service: all {count} instances lost their connections \
+                 just now and sit out a backoff"
+            )),
+        }
+    }
+
+    async fn attempt(
+        &self,
+        member: &Member,
+        method: &str,
+        payload: Bytes,
+        deadline: Instant,
+    ) -> Result<Bytes, RosError> {
+        let _outstanding = member.start_call();
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let request = InvokeRequest {
+        let mut request = tonic::Request::new(InvokeRequest {
             request_id: self.inner.next_request_id.fetch_add(1, Ordering::Relaxed),
             client_id: self.inner.config.client_id.clone(),
             client_epoch: self.inner.config.client_epoch,
             method: method.to_string(),
             payload,
             timeout_millis: remaining.as_millis().max(1) as u64,
-        };
-        let mut stub = member.stub;
+        });
+        if let Some(token) = &self.inner.config.token {
+            request
+                .metadata_mut()
+                .insert(TOKEN_HEADER, token.header_value());
+        }
+        let mut stub = member.stub.clone();
         match stub.invoke(request).await {
-            Ok(response) => Ok(response.into_inner().payload),
-            Err(status) => {
-                let mut error = RosError::from(status);
-                if matches!(
-                    error.code,
-                    StatusCode::Unavailable | StatusCode::ResourceExhausted
-                ) {
-                    error.message = format!("instance {}: {}", member.address, error.message);
-                }
-                Err(error)
+            Ok(response) => {
+                member.healthy();
+                Ok(response.into_inner().payload)
             }
+            Err(status) => Err(self.classify(member, status)),
         }
     }
 
-    /// Picks the next instance round-robin. An empty set fails at once with `UNAVAILABLE`, except
-    /// during the startup wait, when the call waits for the first endpoints.
-    async fn pick(&self, deadline: Instant) -> Result<Member, RosError> {
+    /// Turns a failed attempt into a `RosError`. A transport failure means no response was
+    /// produced, so it is `UNAVAILABLE`. An instance that is unreachable or whose queue is full
+    /// is ejected for a backoff, so that calls go elsewhere instead of hammering it.
+    fn classify(&self, member: &Member, status: tonic::Status) -> RosError {
+        let transport_failure = std::error::Error::source(&status).is_some();
+        let mut error = RosError::from(status);
+        if transport_failure {
+            error.code = StatusCode::Unavailable;
+        }
+        if matches!(
+            error.code,
+            StatusCode::Unavailable | StatusCode::ResourceExhausted
+        ) {
+            error.message = format!("instance {}: {}", member.address, error.message);
+            let busy = error.code == StatusCode::ResourceExhausted;
+            let backoff = member.eject(
+                busy,
+                self.inner.config.ejection_min,
+                self.inner.config.ejection_max,
+            );
+            self.inner
+                .counters
+                .ejections
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                instance = %member.address,
+                backoff_ms = backoff.as_millis() as u64,
+                %error,
+                "instance ejected"
+            );
+        }
+        error
+    }
+
+    /// Picks an instance not yet tried by this call. An empty set fails at once with
+    /// `UNAVAILABLE`, except during the startup wait, when the call waits for the first
+    /// endpoints.
+    async fn pick(&self, tried: &[Arc<str>], deadline: Instant) -> Result<Member, NoPick> {
         let mut updates = self.inner.endpoints.subscribe();
         loop {
             {
                 let set = updates.borrow_and_update();
-                if !set.members.is_empty() {
-                    let n = self.inner.next_member.fetch_add(1, Ordering::Relaxed);
-                    return Ok(set.members[n % set.members.len()].clone());
-                }
-                if set.ever_populated || Instant::now() >= self.inner.startup_until {
-                    return Err(RosError::unavailable(format!(
-                        "no live instance of the service (endpoint set is empty after {} updates)",
-                        set.updates
-                    )));
+                let picked = balancer::pick(
+                    &set.members,
+                    tried,
+                    self.inner.config.load_balancing,
+                    &self.inner.round_robin,
+                );
+                match picked {
+                    Err(NoPick::Empty)
+                        if !set.ever_populated && Instant::now() < self.inner.startup_until => {}
+                    other => return other,
                 }
             }
             let wait_until = self.inner.startup_until.min(deadline);
@@ -261,10 +506,15 @@ impl RosClient {
         let mut cancelled = 0;
         for member in members {
             let mut stub = member.stub;
-            let request = CancelRequest {
+            let mut request = tonic::Request::new(CancelRequest {
                 client_id: self.inner.config.client_id.clone(),
                 below_epoch: self.inner.config.client_epoch,
-            };
+            });
+            if let Some(token) = &self.inner.config.token {
+                request
+                    .metadata_mut()
+                    .insert(TOKEN_HEADER, token.header_value());
+            }
             match stub.cancel(request).await {
                 Ok(response) => cancelled += response.into_inner().cancelled,
                 Err(status) => tracing::debug!(
@@ -277,9 +527,25 @@ impl RosClient {
         cancelled
     }
 
+    /// What the client has done so far.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.inner.counters;
+        ClientStats {
+            calls: c.calls.load(Ordering::Relaxed),
+            succeeded: c.succeeded.load(Ordering::Relaxed),
+            failed_by_code: c.failed.snapshot(),
+            retries: c.retries.load(Ordering::Relaxed),
+            retries_refused: c.retries_refused.load(Ordering::Relaxed),
+            ejections: c.ejections.load(Ordering::Relaxed),
+            in_flight: c.in_flight.load(Ordering::Relaxed),
+            latency: self.inner.latency.snapshot(),
+        }
+    }
+
     /// Fails every call in flight with `CANCELLED`, refuses new ones and drops all connections.
     pub fn close(&self) {
         self.inner.closed.cancel();
+        self.inner.slots.close();
         self.inner.endpoints.send_modify(|set| set.members.clear());
     }
 
@@ -289,17 +555,25 @@ impl RosClient {
     }
 }
 
+struct DecrementOnDrop<'a>(&'a AtomicU64);
+
+impl Drop for DecrementOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 fn connect_lazily(address: &str, uri: String, config: &ClientConfig) -> Member {
     let channel = Endpoint::from_shared(uri)
         .expect("endpoint_uri produces valid URIs")
         .connect_timeout(config.connect_timeout)
         .tcp_nodelay(true)
+        .http2_keep_alive_interval(config.keepalive_interval)
+        .keep_alive_timeout(config.keepalive_timeout)
+        .keep_alive_while_idle(true)
         .connect_lazy();
     let stub = RpcOperatorServiceClient::new(channel)
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes);
-    Member {
-        address: Arc::from(address),
-        stub,
-    }
+    Member::new(Arc::from(address), stub)
 }

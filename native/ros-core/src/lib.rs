@@ -3,15 +3,21 @@
 //!
 //! - [`server::RosServer`]: a service instance's gRPC endpoint and bounded request queue, polled
 //!   by host-language workers.
-//! - [`client::RosClient`]: a caller over a replaceable endpoint set.
+//! - [`client::RosClient`]: a caller over a replaceable endpoint set, with load balancing,
+//!   ejection of failed instances, budgeted retries and backpressure.
 //! - [`status`]: the error model shared by both sides and by the Java facade.
 //!
 //! This crate has no JNI in it; `ros-jni` is a thin layer over it.
 
+pub mod auth;
+mod balancer;
 pub mod client;
+pub mod codec;
 pub mod endpoints;
 mod queue;
+mod retry;
 pub mod server;
+pub mod stats;
 pub mod status;
 
 /// Code generated from `proto/ros/v1/ros.proto`.
@@ -20,7 +26,10 @@ pub mod proto {
     tonic::include_proto!("ros.v1");
 }
 
+pub use auth::ServiceToken;
+pub use balancer::LoadBalancing;
 pub use client::{ClientConfig, RosClient};
-pub use queue::{QueueStats, ServerRequest};
+pub use queue::{ServerRequest, ServerStats};
 pub use server::{RosServer, ServerConfig};
+pub use stats::{ClientStats, LatencySnapshot};
 pub use status::{RosError, StatusCode};

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
+use crate::stats::{CodeCounters, LatencyHistogram, LatencySnapshot};
 use crate::status::{RosError, StatusCode};
 
 /// Where a request's outcome goes: the gRPC handler waiting for it.
@@ -54,9 +55,9 @@ struct Queued {
     enqueued_at: Instant,
 }
 
-/// Counters of one instance's queue, since it started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct QueueStats {
+/// Counters and latencies of one instance, since it started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerStats {
     /// Requests accepted into the queue.
     pub admitted: u64,
     /// Requests refused because the queue was full.
@@ -75,15 +76,27 @@ pub struct QueueStats {
     pub depth: u64,
     /// Requests being executed by workers now.
     pub executing: u64,
+    /// Requests refused because they named a method the instance does not have.
+    pub rejected_unknown_method: u64,
+    /// Requests refused because they lacked the service's token.
+    pub rejected_unauthenticated: u64,
+    /// Requests the worker answered with an error, by code in the order of
+    /// [`StatusCode::ALL`](crate::StatusCode::ALL).
+    pub failed_by_code: [u64; StatusCode::ALL.len()],
+    /// Time requests waited in the queue before a worker took them.
+    pub queue_wait: LatencySnapshot,
+    /// Time from a worker taking a request to its outcome.
+    pub execution: LatencySnapshot,
 }
 
 #[derive(Default)]
 struct State {
     queued: BTreeMap<u64, Queued>,
-    executing: HashMap<u64, Responder>,
+    /// Requests taken by workers: where the outcome goes, and when they were taken.
+    executing: HashMap<u64, (Responder, Instant)>,
     next_id: u64,
     closed: bool,
-    stats: QueueStats,
+    stats: ServerStats,
 }
 
 /// See the module documentation.
@@ -91,6 +104,9 @@ pub(crate) struct RequestQueue {
     capacity: usize,
     state: Mutex<State>,
     not_empty: Condvar,
+    queue_wait: LatencyHistogram,
+    execution: LatencyHistogram,
+    failed: CodeCounters,
 }
 
 impl RequestQueue {
@@ -99,6 +115,9 @@ impl RequestQueue {
             capacity,
             state: Mutex::new(State::default()),
             not_empty: Condvar::new(),
+            queue_wait: LatencyHistogram::new(),
+            execution: LatencyHistogram::new(),
+            failed: CodeCounters::default(),
         }
     }
 
@@ -157,7 +176,7 @@ impl RequestQueue {
             if state.closed {
                 return Vec::new();
             }
-            let batch = Self::take(&mut state, max.max(1));
+            let batch = self.take(&mut state, max.max(1));
             if !batch.is_empty() {
                 return batch;
             }
@@ -173,7 +192,7 @@ impl RequestQueue {
         }
     }
 
-    fn take(state: &mut State, max: usize) -> Vec<ServerRequest> {
+    fn take(&self, state: &mut State, max: usize) -> Vec<ServerRequest> {
         let now = Instant::now();
         let mut batch = Vec::new();
         while batch.len() < max {
@@ -195,8 +214,10 @@ impl RequestQueue {
                 ))));
                 continue;
             }
-            state.executing.insert(id, responder);
+            state.executing.insert(id, (responder, now));
             state.stats.dispatched += 1;
+            let queue_wait = now.duration_since(enqueued_at);
+            self.queue_wait.record(queue_wait);
             batch.push(ServerRequest {
                 id,
                 request_id: admission.request_id,
@@ -205,7 +226,7 @@ impl RequestQueue {
                 method: admission.method,
                 payload: admission.payload,
                 deadline: admission.deadline,
-                queue_wait: now.duration_since(enqueued_at),
+                queue_wait,
             });
         }
         batch
@@ -213,9 +234,15 @@ impl RequestQueue {
 
     /// Delivers a worker's outcome. Returns false when nobody waits for it any more.
     pub(crate) fn complete(&self, id: u64, outcome: Result<Bytes, RosError>) -> bool {
+        if let Err(error) = &outcome {
+            self.failed.increment(error.code);
+        }
         let mut state = self.lock();
         let delivered = match state.executing.remove(&id) {
-            Some(responder) => responder.send(outcome).is_ok(),
+            Some((responder, taken_at)) => {
+                self.execution.record(taken_at.elapsed());
+                responder.send(outcome).is_ok()
+            }
             None => false,
         };
         if delivered {
@@ -280,18 +307,22 @@ impl RequestQueue {
         for (_, q) in queued {
             let _ = q.responder.send(closing());
         }
-        for (_, responder) in executing {
+        for (_, (responder, _)) in executing {
             let _ = responder.send(closing());
         }
         self.not_empty.notify_all();
     }
 
-    pub(crate) fn stats(&self) -> QueueStats {
+    /// The queue's part of the instance's stats.
+    pub(crate) fn stats(&self) -> ServerStats {
         let state = self.lock();
-        QueueStats {
+        ServerStats {
             depth: state.queued.len() as u64,
             executing: state.executing.len() as u64,
-            ..state.stats
+            failed_by_code: self.failed.snapshot(),
+            queue_wait: self.queue_wait.snapshot(),
+            execution: self.execution.snapshot(),
+            ..state.stats.clone()
         }
     }
 }

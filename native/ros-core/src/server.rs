@@ -1,10 +1,14 @@
 //! The gRPC server of one service instance.
 //!
-//! gRPC handlers never run user code: they admit requests into a bounded [`RequestQueue`] and wait
-//! for the outcome, which host-language workers deliver after polling the queue from their own
-//! threads (so no Tokio thread ever calls into the JVM on the server side).
+//! gRPC handlers never run user code: they check the request (token, method), admit it into a
+//! bounded [`RequestQueue`] and wait for the outcome, which host-language workers deliver after
+//! polling the queue from their own threads (so no Tokio thread ever calls into the JVM on the
+//! server side). A handler whose caller goes away (cancel, deadline, closed client, dead
+//! connection) is dropped, and its request leaves the queue with it.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -15,12 +19,13 @@ use tokio::task::JoinHandle;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
+use crate::auth::ServiceToken;
 use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
 use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
-use crate::queue::{Admission, QueueStats, RequestQueue, ServerRequest};
-use crate::status::RosError;
+use crate::queue::{Admission, RequestQueue, ServerRequest, ServerStats};
+use crate::status::{RosError, StatusCode};
 
-/// How a service instance listens and queues.
+/// How a service instance listens, checks and queues.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     /// Address to bind, e.g. `127.0.0.1` or `0.0.0.0`.
@@ -31,6 +36,15 @@ pub struct ServerConfig {
     pub queue_capacity: usize,
     /// Largest request or response message, in bytes.
     pub max_message_bytes: usize,
+    /// The methods the instance has; others are refused with `NOT_FOUND` before queueing. Empty:
+    /// any method is queued and the worker decides.
+    pub methods: BTreeSet<String>,
+    /// The service's token; calls without it are refused with `UNAUTHENTICATED`.
+    pub token: Option<ServiceToken>,
+    /// Interval of HTTP/2 keepalive pings to callers, which detect dead connections.
+    pub keepalive_interval: Duration,
+    /// How long a keepalive ping may go unanswered before the connection is dropped.
+    pub keepalive_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +54,10 @@ impl Default for ServerConfig {
             port: 0,
             queue_capacity: 1024,
             max_message_bytes: 64 * 1024 * 1024,
+            methods: BTreeSet::new(),
+            token: None,
+            keepalive_interval: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -56,6 +74,12 @@ impl ServerConfig {
                 "max message size must be at least 1 byte, got 0",
             ));
         }
+        if self.keepalive_interval.is_zero() || self.keepalive_timeout.is_zero() {
+            return Err(RosError::invalid_argument(format!(
+                "keepalive interval and timeout must be positive, got {:?} and {:?}",
+                self.keepalive_interval, self.keepalive_timeout
+            )));
+        }
         Ok(())
     }
 }
@@ -67,8 +91,16 @@ impl ServerConfig {
 pub struct RosServer {
     local_addr: SocketAddr,
     queue: Arc<RequestQueue>,
+    refusals: Arc<Refusals>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     serving: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Requests refused before they reached the queue.
+#[derive(Default)]
+struct Refusals {
+    unknown_method: AtomicU64,
+    unauthenticated: AtomicU64,
 }
 
 impl RosServer {
@@ -84,16 +116,39 @@ impl RosServer {
             .map_err(|e| RosError::internal(format!("cannot read bound address: {e}")))?;
 
         let queue = Arc::new(RequestQueue::new(config.queue_capacity));
-        let service = RpcOperatorServiceServer::new(Handler {
+        let refusals = Arc::new(Refusals::default());
+        let handler = Handler {
             queue: queue.clone(),
-        })
-        .max_decoding_message_size(config.max_message_bytes)
-        .max_encoding_message_size(config.max_message_bytes);
+            methods: config.methods.clone(),
+            refusals: refusals.clone(),
+        };
+        let token = config.token.clone();
+        let auth_refusals = refusals.clone();
+        let service = RpcOperatorServiceServer::new(handler)
+            .max_decoding_message_size(config.max_message_bytes)
+            .max_encoding_message_size(config.max_message_bytes);
+        let service = tonic::service::interceptor::InterceptedService::new(
+            service,
+            move |request: Request<()>| match &token {
+                Some(token) if !token.admits(request.metadata()) => {
+                    auth_refusals
+                        .unauthenticated
+                        .fetch_add(1, Ordering::Relaxed);
+                    Err(Status::unauthenticated(
+                        "missing or wrong service token (x-ros-token)",
+                    ))
+                }
+                _ => Ok(request),
+            },
+        );
 
         let (stop, stopped) = oneshot::channel::<()>();
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let mut server = tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(config.keepalive_interval))
+            .http2_keepalive_timeout(Some(config.keepalive_timeout));
         let serving = tokio::spawn(async move {
-            let result = tonic::transport::Server::builder()
+            let result = server
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stopped.await;
@@ -103,10 +158,11 @@ impl RosServer {
                 tracing::warn!(%local_addr, %error, "service instance stopped serving");
             }
         });
-        tracing::debug!(%local_addr, "service instance listening");
+        tracing::info!(%local_addr, "service instance listening");
         Ok(RosServer {
             local_addr,
             queue,
+            refusals,
             stop: Mutex::new(Some(stop)),
             serving: Mutex::new(Some(serving)),
         })
@@ -129,9 +185,13 @@ impl RosServer {
         self.queue.complete(id, outcome)
     }
 
-    /// Counters of the request queue.
-    pub fn stats(&self) -> QueueStats {
-        self.queue.stats()
+    /// Counters and latencies of the instance.
+    pub fn stats(&self) -> ServerStats {
+        ServerStats {
+            rejected_unknown_method: self.refusals.unknown_method.load(Ordering::Relaxed),
+            rejected_unauthenticated: self.refusals.unauthenticated.load(Ordering::Relaxed),
+            ..self.queue.stats()
+        }
     }
 
     /// Stops accepting requests, answers pending ones `UNAVAILABLE`, and waits (bounded) for the
@@ -170,6 +230,25 @@ impl Drop for RosServer {
 
 struct Handler {
     queue: Arc<RequestQueue>,
+    methods: BTreeSet<String>,
+    refusals: Arc<Refusals>,
+}
+
+impl Handler {
+    fn check_method(&self, method: &str) -> Result<(), RosError> {
+        if self.methods.is_empty() || self.methods.contains(method) {
+            return Ok(());
+        }
+        self.refusals.unknown_method.fetch_add(1, Ordering::Relaxed);
+        let known: Vec<&str> = self.methods.iter().map(String::as_str).collect();
+        Err(RosError::new(
+            StatusCode::NotFound,
+            format!(
+                "the service has no method '{method}' (its methods: {})",
+                known.join(", ")
+            ),
+        ))
+    }
 }
 
 /// Takes a queued request out of the queue when its caller goes away before the outcome arrives
@@ -195,6 +274,7 @@ impl RpcOperatorService for Handler {
         request: Request<InvokeRequest>,
     ) -> Result<Response<InvokeResponse>, Status> {
         let request = request.into_inner();
+        self.check_method(&request.method)?;
         let deadline = (request.timeout_millis > 0)
             .then(|| Instant::now() + Duration::from_millis(request.timeout_millis));
         let (respond, outcome) = oneshot::channel();
@@ -232,7 +312,7 @@ impl RpcOperatorService for Handler {
             .queue
             .cancel_epochs(&request.client_id, request.below_epoch);
         if cancelled > 0 {
-            tracing::debug!(
+            tracing::info!(
                 client = %request.client_id,
                 below_epoch = request.below_epoch,
                 cancelled,

@@ -2,68 +2,21 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::Instance;
-use ros_core::{ClientConfig, RosClient, RosError, ServerRequest, StatusCode};
+use common::{Gate, Instance, eventually, gated};
+use ros_core::{ClientConfig, RosClient, RosError, StatusCode};
 use tokio::task::JoinSet;
 
 fn client(startup_wait: Duration) -> RosClient {
-    RosClient::new(ClientConfig {
-        client_id: "job/op/0".to_string(),
-        startup_wait,
-        ..ClientConfig::default()
-    })
-    .unwrap()
-}
-
-/// Polls `condition` until it holds, failing the test after `limit`.
-async fn eventually(limit: Duration, what: &str, condition: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(start.elapsed() < limit, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-/// A gate that handlers block on until the test opens it.
-#[derive(Default)]
-struct Gate {
-    open: Mutex<bool>,
-    changed: Condvar,
-    entered: AtomicUsize,
-}
-
-impl Gate {
-    fn pass(&self) {
-        self.entered.fetch_add(1, Ordering::SeqCst);
-        let open = self.open.lock().unwrap();
-        let _open = self.changed.wait_while(open, |open| !*open).unwrap();
-    }
-    fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.changed.notify_all();
-    }
-    fn entered(&self) -> usize {
-        self.entered.load(Ordering::SeqCst)
-    }
+    common::client(|c| c.startup_wait = startup_wait)
 }
 
 async fn gated_instance(gate: Arc<Gate>) -> Instance {
     // One request at a time, so that the rest wait in the queue.
-    Instance::start(
-        1,
-        1,
-        1024,
-        Arc::new(move |request: &ServerRequest| {
-            gate.pass();
-            Ok(request.payload.clone())
-        }),
-    )
-    .await
+    gated(gate).start().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,24 +1,45 @@
 //! Native methods of `RosClient`.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::FutureExt;
 use jni::EnvUnowned;
-use jni::objects::{JByteArray, JClass, JObject, JObjectArray, JString};
-use jni::sys::{jint, jlong};
-use ros_core::{ClientConfig, RosClient, RosError};
+use jni::objects::{JByteArray, JClass, JLongArray, JObject, JObjectArray, JString};
+use jni::sys::{jdouble, jint, jlong};
+use ros_core::{ClientConfig, LoadBalancing, RosClient, RosError, ServiceToken};
+use tokio::task::AbortHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::handle::{self, LeaseSlot, NativeObject};
 use crate::java::{JavaCompletion, NativeResult, ThrowRosException, panic_message};
 use crate::runtime::RuntimeLease;
+use crate::stats;
+
+/// Calls in flight by id, so that Java can abort one whose future was cancelled.
+#[derive(Default)]
+struct CallRegistry {
+    next_id: AtomicI64,
+    running: Mutex<HashMap<i64, AbortHandle>>,
+}
+
+impl CallRegistry {
+    fn lock(&self) -> MutexGuard<'_, HashMap<i64, AbortHandle>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 /// What a Java `RosClient` points to.
 struct ClientHandle {
     client: RosClient,
     /// Tasks carrying calls; `close` waits for them so every future is completed.
     calls: TaskTracker,
+    registry: Arc<CallRegistry>,
     runtime: LeaseSlot,
 }
 
@@ -48,6 +69,7 @@ fn millis(value: jlong) -> Duration {
 }
 
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCreate<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
@@ -57,8 +79,23 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
     startup_wait_millis: jlong,
     connect_timeout_millis: jlong,
     max_message_bytes: jint,
+    round_robin: jni::sys::jboolean,
+    max_attempts: jint,
+    retry_budget_ratio: jdouble,
+    retry_min_per_second: jint,
+    max_in_flight: jint,
+    keepalive_interval_millis: jlong,
+    keepalive_timeout_millis: jlong,
+    ejection_min_millis: jlong,
+    ejection_max_millis: jlong,
+    token: JString<'local>,
 ) -> jlong {
     env.with_env(|env| -> NativeResult<jlong> {
+        let token = if token.is_null() {
+            None
+        } else {
+            Some(ServiceToken::new(token.try_to_string(env)?)?)
+        };
         let config = ClientConfig {
             client_id: client_id.try_to_string(env)?,
             client_epoch: client_epoch.max(0) as u64,
@@ -66,6 +103,20 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
             startup_wait: millis(startup_wait_millis),
             connect_timeout: millis(connect_timeout_millis),
             max_message_bytes: max_message_bytes.max(0) as usize,
+            load_balancing: if round_robin {
+                LoadBalancing::RoundRobin
+            } else {
+                LoadBalancing::PowerOfTwoChoices
+            },
+            max_attempts: max_attempts.max(0) as u32,
+            retry_budget_ratio,
+            retry_min_per_second: retry_min_per_second.max(0) as u32,
+            max_in_flight: max_in_flight.max(0) as usize,
+            keepalive_interval: millis(keepalive_interval_millis),
+            keepalive_timeout: millis(keepalive_timeout_millis),
+            ejection_min: millis(ejection_min_millis),
+            ejection_max: millis(ejection_max_millis),
+            token,
         };
         let client = RosClient::new(config)?;
         let runtime = RuntimeLease::acquire()
@@ -73,6 +124,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
         Ok(handle::into_pointer(ClientHandle {
             client,
             calls: TaskTracker::new(),
+            registry: Arc::default(),
             runtime: LeaseSlot::new(runtime),
         }))
     })
@@ -130,6 +182,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientEndp
     .resolve::<ThrowRosException>()
 }
 
+/// Starts a call; returns its id, which `clientAbort` takes.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall<'local>(
     mut env: EnvUnowned<'local>,
@@ -139,8 +192,8 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall
     payload: JByteArray<'local>,
     timeout_millis: jlong,
     call: JObject<'local>,
-) {
-    env.with_env(|env| -> NativeResult<()> {
+) -> jlong {
+    env.with_env(|env| -> NativeResult<jlong> {
         // SAFETY: Java passes a live handle.
         let handle = unsafe { handle(pointer) };
         let runtime = handle
@@ -152,22 +205,66 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall
         let timeout = (timeout_millis > 0).then(|| millis(timeout_millis));
         let completion = JavaCompletion::new(env.new_global_ref(&call)?);
         let client = handle.client.clone();
-        handle.calls.spawn_on(
-            async move {
-                let outcome = AssertUnwindSafe(client.call(&method, payload, timeout))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        Err(RosError::internal(format!(
-                            "native panic in call to '{method}': {}",
-                            panic_message(panic.as_ref())
-                        )))
-                    });
-                completion.finish(outcome);
+        let registry = handle.registry.clone();
+        let id = registry.next_id.fetch_add(1, Ordering::Relaxed);
+        // Holding the lock while spawning makes sure the entry exists before the task, which
+        // removes it when done, can look for it.
+        let mut running = registry.lock();
+        let task = handle.calls.spawn_on(
+            {
+                let registry = registry.clone();
+                async move {
+                    let outcome = AssertUnwindSafe(client.call(&method, payload, timeout))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| {
+                            Err(RosError::internal(format!(
+                                "native panic in call to '{method}': {}",
+                                panic_message(panic.as_ref())
+                            )))
+                        });
+                    registry.lock().remove(&id);
+                    completion.finish(outcome);
+                }
             },
             &runtime,
         );
+        running.insert(id, task.abort_handle());
+        Ok(id)
+    })
+    .resolve::<ThrowRosException>()
+}
+
+/// Aborts a call whose Java future was cancelled: the request is dropped, and an instance still
+/// holding it in its queue removes it.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientAbort<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    call_id: jlong,
+) {
+    env.with_env(|_env| -> NativeResult<()> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        if let Some(task) = handle.registry.lock().remove(&call_id) {
+            task.abort();
+        }
         Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStats<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) -> JLongArray<'local> {
+    env.with_env(|env| -> NativeResult<JLongArray<'local>> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        Ok(stats::to_java(env, &stats::client(&handle.client.stats()))?)
     })
     .resolve::<ThrowRosException>()
 }

@@ -6,14 +6,16 @@
 mod client;
 mod handle;
 mod java;
+mod logging;
 mod runtime;
 mod server;
+mod stats;
 mod testing;
 
 use std::ffi::c_void;
 
-use jni::objects::{JClass, JString};
-use jni::sys::{JNI_ERR, JNI_VERSION_1_8, jint};
+use jni::objects::{JClass, JObjectArray, JString};
+use jni::sys::{JNI_ERR, JNI_VERSION_1_8, jint, jlong};
 use jni::{EnvUnowned, JavaVM};
 
 use crate::java::{NativeResult, ThrowRosException};
@@ -29,6 +31,7 @@ pub unsafe extern "system" fn JNI_OnLoad(
 ) -> jint {
     // SAFETY: the JVM passes a valid pointer.
     let vm = unsafe { JavaVM::from_raw(vm) };
+    logging::install();
     match vm.attach_current_thread(java::init) {
         Ok(()) => JNI_VERSION_1_8,
         Err(_) => JNI_ERR,
@@ -45,4 +48,60 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_nativeVers
         Ok(env.new_string(env!("CARGO_PKG_VERSION"))?)
     })
     .resolve::<ThrowRosException>()
+}
+
+/// Waits up to `timeoutMillis` for native log events and takes at most `max`, as
+/// `[level, target, message]` triples (level "1" = ERROR … "5" = TRACE).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_logDrain<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    max: jint,
+    timeout_millis: jlong,
+) -> JObjectArray<'local, JString<'local>> {
+    env.with_env(
+        |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
+            let records = logging::drain(
+                max.max(1) as usize,
+                std::time::Duration::from_millis(timeout_millis.max(0) as u64),
+            );
+            let array = JObjectArray::<JString>::new(env, records.len() * 3, JString::null())?;
+            for (i, record) in records.iter().enumerate() {
+                env.with_local_frame(4, |env| -> jni::errors::Result<()> {
+                    let level = env.new_string(record.level.to_string())?;
+                    let target = env.new_string(&record.target)?;
+                    let message = env.new_string(&record.message)?;
+                    array.set_element(env, 3 * i, &level)?;
+                    array.set_element(env, 3 * i + 1, &target)?;
+                    array.set_element(env, 3 * i + 2, &message)
+                })?;
+            }
+            Ok(array)
+        },
+    )
+    .resolve::<ThrowRosException>()
+}
+
+/// Sets the most detailed native level forwarded to Java: 0 = off, 1 = ERROR … 5 = TRACE.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_logLevel<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    level: jint,
+) {
+    env.with_env(|_env| -> NativeResult<()> {
+        logging::set_level(level);
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+/// Native log events dropped because Java did not drain them fast enough.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_logDropped<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jlong {
+    env.with_env(|_env| -> NativeResult<jlong> { Ok(logging::dropped() as jlong) })
+        .resolve::<ThrowRosException>()
 }

@@ -2,14 +2,15 @@
 
 use std::time::{Duration, Instant};
 
-use jni::objects::{JByteArray, JClass, JObject, JObjectArray, JString, JValue};
+use jni::objects::{JByteArray, JClass, JLongArray, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong, jvalue};
 use jni::{Env, EnvUnowned};
-use ros_core::{RosError, RosServer, ServerConfig, ServerRequest};
+use ros_core::{RosError, RosServer, ServerConfig, ServerRequest, ServiceToken};
 
 use crate::handle::{self, LeaseSlot, NativeObject};
 use crate::java::{NativeResult, ThrowRosException, refs, status_from_java};
 use crate::runtime::RuntimeLease;
+use crate::stats;
 
 /// What a Java `RosServer` points to.
 struct ServerHandle {
@@ -40,14 +41,30 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStar
     port: jint,
     queue_capacity: jint,
     max_message_bytes: jint,
+    methods: JObjectArray<'local, JString<'local>>,
+    token: JString<'local>,
+    keepalive_interval_millis: jlong,
+    keepalive_timeout_millis: jlong,
 ) -> jlong {
     env.with_env(|env| -> NativeResult<jlong> {
+        let mut method_names = std::collections::BTreeSet::new();
+        for i in 0..methods.len(env)? {
+            method_names.insert(methods.get_element(env, i)?.try_to_string(env)?);
+        }
         let config = ServerConfig {
             bind_host: bind_host.try_to_string(env)?,
             port: u16::try_from(port)
                 .map_err(|_| RosError::invalid_argument(format!("port out of range: {port}")))?,
             queue_capacity: queue_capacity.max(0) as usize,
             max_message_bytes: max_message_bytes.max(0) as usize,
+            methods: method_names,
+            token: if token.is_null() {
+                None
+            } else {
+                Some(ServiceToken::new(token.try_to_string(env)?)?)
+            },
+            keepalive_interval: Duration::from_millis(keepalive_interval_millis.max(0) as u64),
+            keepalive_timeout: Duration::from_millis(keepalive_timeout_millis.max(0) as u64),
         };
         let runtime = RuntimeLease::acquire()
             .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
@@ -162,6 +179,20 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFail
         let handle = unsafe { handle(pointer) };
         let error = RosError::new(status_from_java(code)?, message.try_to_string(env)?);
         Ok(handle.server.complete(id as u64, Err(error)))
+    })
+    .resolve::<ThrowRosException>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStats<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) -> JLongArray<'local> {
+    env.with_env(|env| -> NativeResult<JLongArray<'local>> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        Ok(stats::to_java(env, &stats::server(&handle.server.stats()))?)
     })
     .resolve::<ThrowRosException>()
 }

@@ -61,3 +61,28 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPa
     })
     .resolve::<ThrowRosException>()
 }
+
+/// Emits `count` native log events at `level` (1 = ERROR … 5 = TRACE) with `message`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyLog<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    level: jni::sys::jint,
+    count: jni::sys::jint,
+    message: JString<'local>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        let message = message.try_to_string(env)?;
+        for i in 0..count {
+            match level {
+                1 => tracing::error!(sequence = i, "{message}"),
+                2 => tracing::warn!(sequence = i, "{message}"),
+                3 => tracing::info!(sequence = i, "{message}"),
+                4 => tracing::debug!(sequence = i, "{message}"),
+                _ => tracing::trace!(sequence = i, "{message}"),
+            }
+        }
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}

@@ -1,5 +1,6 @@
 package org.flinkros.connector;
 
+import org.flinkros.client.RosClientOptions;
 import org.flinkros.connector.internal.client.RosAsyncFunctionAdapter;
 import org.flinkros.connector.internal.client.RosAsyncOperatorFactory;
 
@@ -62,6 +63,30 @@ public final class RosAsyncDataStream {
     }
 
     /**
+     * As {@link #unorderedWait}, with the service client tuned by {@code clientOptions} (load
+     * balancing, retries, in-flight limit, keepalive...). The job sets the client's identity, token
+     * and deadline ({@code timeout}) itself.
+     */
+    public static <IN, OUT> SingleOutputStreamOperator<OUT> unorderedWait(
+            DataStream<IN> input,
+            RosServiceHandle service,
+            RosAsyncFunction<IN, OUT> function,
+            Duration timeout,
+            int capacity,
+            TypeInformation<OUT> outputType,
+            RosClientOptions clientOptions) {
+        return add(
+                input,
+                service,
+                function,
+                timeout,
+                capacity,
+                OutputMode.UNORDERED,
+                outputType,
+                clientOptions);
+    }
+
+    /**
      * Calls the service for each record; outputs are emitted in input order.
      *
      * @see #unorderedWait(DataStream, RosServiceHandle, RosAsyncFunction, Duration, int)
@@ -86,6 +111,26 @@ public final class RosAsyncDataStream {
         return add(input, service, function, timeout, capacity, OutputMode.ORDERED, outputType);
     }
 
+    /** As {@link #orderedWait}, with the service client tuned by {@code clientOptions}. */
+    public static <IN, OUT> SingleOutputStreamOperator<OUT> orderedWait(
+            DataStream<IN> input,
+            RosServiceHandle service,
+            RosAsyncFunction<IN, OUT> function,
+            Duration timeout,
+            int capacity,
+            TypeInformation<OUT> outputType,
+            RosClientOptions clientOptions) {
+        return add(
+                input,
+                service,
+                function,
+                timeout,
+                capacity,
+                OutputMode.ORDERED,
+                outputType,
+                clientOptions);
+    }
+
     private static <IN, OUT> SingleOutputStreamOperator<OUT> add(
             DataStream<IN> input,
             RosServiceHandle service,
@@ -94,7 +139,28 @@ public final class RosAsyncDataStream {
             int capacity,
             OutputMode mode,
             @Nullable TypeInformation<OUT> outputType) {
+        return add(
+                input,
+                service,
+                function,
+                timeout,
+                capacity,
+                mode,
+                outputType,
+                RosClientOptions.defaults());
+    }
+
+    private static <IN, OUT> SingleOutputStreamOperator<OUT> add(
+            DataStream<IN> input,
+            RosServiceHandle service,
+            RosAsyncFunction<IN, OUT> function,
+            Duration timeout,
+            int capacity,
+            OutputMode mode,
+            @Nullable TypeInformation<OUT> outputType,
+            RosClientOptions clientOptions) {
         Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(clientOptions, "clientOptions");
         Objects.requireNonNull(service, "service");
         Objects.requireNonNull(function, "function");
         Objects.requireNonNull(timeout, "timeout");
@@ -119,7 +185,13 @@ public final class RosAsyncDataStream {
 
         service.registerClientOperator();
         RosAsyncFunctionAdapter<IN, OUT> adapter =
-                new RosAsyncFunctionAdapter<>(function, service.getName(), timeout);
+                new RosAsyncFunctionAdapter<>(
+                        function,
+                        service.getName(),
+                        clientOptions.toBuilder()
+                                .defaultTimeout(timeout)
+                                .token(service.token())
+                                .build());
         RosAsyncOperatorFactory<IN, OUT> factory =
                 new RosAsyncOperatorFactory<>(
                         adapter, service, timeout, capacity, mode, DEFAULT_STARTUP_TIMEOUT);

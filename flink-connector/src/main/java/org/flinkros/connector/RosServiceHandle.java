@@ -18,13 +18,19 @@ public final class RosServiceHandle implements Serializable {
     private final String serviceId;
     private final String name;
     private final int parallelism;
+    private final String token;
     private final AtomicInteger clientOperators;
 
     RosServiceHandle(
-            String serviceId, String name, int parallelism, AtomicInteger clientOperators) {
+            String serviceId,
+            String name,
+            int parallelism,
+            String token,
+            AtomicInteger clientOperators) {
         this.serviceId = Objects.requireNonNull(serviceId);
         this.name = Objects.requireNonNull(name);
         this.parallelism = parallelism;
+        this.token = Objects.requireNonNull(token);
         this.clientOperators = clientOperators;
     }
 
@@ -41,6 +47,12 @@ public final class RosServiceHandle implements Serializable {
     /** How many instances the service runs. */
     public int getParallelism() {
         return parallelism;
+    }
+
+    /** The service's secret token, which calls must carry. */
+    @Internal
+    String token() {
+        return token;
     }
 
     /**

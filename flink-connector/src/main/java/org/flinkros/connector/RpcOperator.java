@@ -6,6 +6,8 @@ import org.flinkros.client.StatusCode;
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.Serializable;
+import java.util.Collections;
+import java.util.Set;
 
 /**
  * The user's compute, run as the instances of an RpcOperator service (a model, typically).
@@ -48,6 +50,16 @@ public interface RpcOperator extends Serializable {
      * @throws Exception to fail this call; see the class documentation for how it is reported
      */
     byte[] invoke(String method, byte[] payload) throws Exception;
+
+    /**
+     * The methods this operator answers. When not empty, a request for any other method is refused
+     * with {@link StatusCode#NOT_FOUND} before it is queued, so a wrong method name fails at once
+     * instead of after waiting behind other requests. Empty (the default): every request reaches
+     * {@link #invoke}, which decides.
+     */
+    default Set<String> methods() {
+        return Collections.emptySet();
+    }
 
     /** Releases the instance's resources; runs once when the instance stops. */
     default void close() throws Exception {}

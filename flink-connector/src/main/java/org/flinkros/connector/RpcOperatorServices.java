@@ -1,5 +1,6 @@
 package org.flinkros.connector;
 
+import org.flinkros.client.ServiceTokens;
 import org.flinkros.connector.internal.service.RosServiceSource;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -39,13 +40,15 @@ public final class RpcOperatorServices {
     public static RosServiceHandle addRpcOperatorService(
             StreamExecutionEnvironment env, RosDescriptor descriptor) {
         String serviceId = UUID.randomUUID().toString();
+        // Made now and carried by the job graph to both sides: instances refuse calls without it.
+        String token = ServiceTokens.generate();
         AtomicInteger clientOperators = new AtomicInteger();
         SlotSharingGroup group = descriptor.getSlotSharingGroup();
         String name = "RpcOperatorService: " + descriptor.getName();
 
         // A source needs a consumer to be part of the job; the discarding sink chains to it.
         env.fromSource(
-                        new RosServiceSource(serviceId, descriptor, clientOperators),
+                        new RosServiceSource(serviceId, token, descriptor, clientOperators),
                         WatermarkStrategy.noWatermarks(),
                         name,
                         Types.VOID)
@@ -59,6 +62,10 @@ public final class RpcOperatorServices {
                 .slotSharingGroup(group);
 
         return new RosServiceHandle(
-                serviceId, descriptor.getName(), descriptor.getParallelism(), clientOperators);
+                serviceId,
+                descriptor.getName(),
+                descriptor.getParallelism(),
+                token,
+                clientOperators);
     }
 }

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -54,7 +55,17 @@ public final class RosClient implements AutoCloseable {
                         Preconditions.toMillisSaturated(options.defaultTimeout()),
                         Preconditions.toMillisSaturated(options.startupWait()),
                         Preconditions.toMillisSaturated(options.connectTimeout()),
-                        options.maxMessageBytes());
+                        options.maxMessageBytes(),
+                        options.loadBalancing() == LoadBalancing.ROUND_ROBIN,
+                        options.maxAttempts(),
+                        options.retryBudgetRatio(),
+                        options.retryMinPerSecond(),
+                        options.maxInFlight(),
+                        Preconditions.toMillisSaturated(options.keepAliveInterval()),
+                        Preconditions.toMillisSaturated(options.keepAliveTimeout()),
+                        Preconditions.toMillisSaturated(options.ejectionMin()),
+                        Preconditions.toMillisSaturated(options.ejectionMax()),
+                        options.token());
         this.handle =
                 NativeHandle.register(pointer, NativeBridge::clientClose, NativeBridge::clientFree);
     }
@@ -120,15 +131,32 @@ public final class RosClient implements AutoCloseable {
                                 Preconditions.toMillisSaturated(
                                         Preconditions.positive("timeout", timeout)));
         PendingCall pending = new PendingCall(callbackExecutor);
+        long callId;
         try {
-            handle.run(
-                    pointer ->
-                            NativeBridge.clientCall(
-                                    pointer, method, payload, timeoutMillis, pending));
+            callId =
+                    handle.apply(
+                            pointer ->
+                                    NativeBridge.clientCall(
+                                            pointer, method, payload, timeoutMillis, pending));
         } catch (RosException e) {
             pending.fail(e);
+            return pending.future();
         }
-        return pending.future();
+        CompletableFuture<byte[]> result = pending.future();
+        // A cancelled future drops the call: an instance still holding it in its queue removes
+        // it, so the work is never done.
+        result.whenComplete(
+                (ignored, error) -> {
+                    if (error instanceof CancellationException) {
+                        handle.applyIfOpen(
+                                pointer -> {
+                                    NativeBridge.clientAbort(pointer, callId);
+                                    return null;
+                                },
+                                null);
+                    }
+                });
+        return result;
     }
 
     /**
@@ -164,6 +192,11 @@ public final class RosClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new RosException(StatusCode.CANCELLED, "interrupted while waiting for " + method);
         }
+    }
+
+    /** What this client has done so far. */
+    public RosClientStats stats() {
+        return RosClientStats.fromArray(handle.apply(NativeBridge::clientStats));
     }
 
     /**

@@ -36,7 +36,11 @@ public final class RosServer implements AutoCloseable {
                         options.bindHost(),
                         options.port(),
                         options.queueCapacity(),
-                        options.maxMessageBytes());
+                        options.maxMessageBytes(),
+                        options.methods().toArray(new String[0]),
+                        options.token(),
+                        Preconditions.toMillisSaturated(options.keepAliveInterval()),
+                        Preconditions.toMillisSaturated(options.keepAliveTimeout()));
         this.handle =
                 NativeHandle.register(pointer, NativeBridge::serverClose, NativeBridge::serverFree);
         this.port = handle.apply(NativeBridge::serverPort);
@@ -101,6 +105,11 @@ public final class RosServer implements AutoCloseable {
                         NativeBridge.serverFail(
                                 pointer, requestId, code.value(), String.valueOf(message)),
                 false);
+    }
+
+    /** Counters and latencies of this instance. */
+    public RosServerStats stats() {
+        return RosServerStats.fromArray(handle.apply(NativeBridge::serverStats));
     }
 
     /**

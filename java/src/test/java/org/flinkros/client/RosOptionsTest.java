@@ -3,6 +3,7 @@ package org.flinkros.client;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -30,6 +31,44 @@ class RosOptionsTest {
         assertThatThrownBy(() -> builder.clientEpoch(-3))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("-3");
+    }
+
+    @Test
+    void resilienceOptionsRejectInvalidValuesNamingThem() {
+        RosClientOptions.Builder builder = RosClientOptions.builder();
+        assertThatThrownBy(() -> builder.maxAttempts(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxAttempts");
+        assertThatThrownBy(() -> builder.retryBudgetRatio(1.5))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1.5");
+        assertThatThrownBy(() -> builder.retryBudgetRatio(Double.NaN))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> builder.maxInFlight(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxInFlight");
+        assertThatThrownBy(() -> builder.keepAliveTimeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("keepAliveTimeout");
+        assertThatThrownBy(() -> builder.ejection(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ejectionMax");
+        String shortSecret = "tooShort";
+        assertThatThrownBy(() -> builder.token(shortSecret))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("8 characters")
+                .hasMessageNotContaining(shortSecret);
+        assertThatThrownBy(() -> RosServerOptions.builder().methods(Arrays.asList("ok", " ")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("method");
+    }
+
+    @Test
+    void generatedTokensAreValidAndDistinct() {
+        String a = ServiceTokens.generate();
+        String b = ServiceTokens.generate();
+        assertThat(ServiceTokens.validate(a)).isEqualTo(a);
+        assertThat(a).isNotEqualTo(b).hasSizeGreaterThanOrEqualTo(32);
     }
 
     @Test

@@ -6,7 +6,9 @@ import org.flinkros.connector.RpcOperator;
 import org.flinkros.connector.RpcOperatorContext;
 
 import java.nio.ByteBuffer;
+import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +40,11 @@ public final class SquareOperator implements RpcOperator {
         index = context.getInstanceIndex();
         OPENS.computeIfAbsent(index, i -> new AtomicInteger()).incrementAndGet();
         allOpen.countDown();
+    }
+
+    @Override
+    public Set<String> methods() {
+        return Collections.singleton("square");
     }
 
     @Override

@@ -28,14 +28,24 @@ public final class NativeBridge {
 
     // ---- client -------------------------------------------------------------------------------
 
-    /** Creates a client; returns its handle. */
+    /** Creates a client; returns its handle. {@code token} may be null. */
     public static native long clientCreate(
             String clientId,
             long clientEpoch,
             long defaultTimeoutMillis,
             long startupWaitMillis,
             long connectTimeoutMillis,
-            int maxMessageBytes);
+            int maxMessageBytes,
+            boolean roundRobin,
+            int maxAttempts,
+            double retryBudgetRatio,
+            int retryMinPerSecond,
+            int maxInFlight,
+            long keepAliveIntervalMillis,
+            long keepAliveTimeoutMillis,
+            long ejectionMinMillis,
+            long ejectionMaxMillis,
+            String token);
 
     /** Replaces the client's endpoint set; throws {@code RosException} on a malformed address. */
     public static native void clientUpdateEndpoints(long handle, String[] endpoints);
@@ -45,10 +55,16 @@ public final class NativeBridge {
 
     /**
      * Starts a call; its outcome arrives through {@link #complete}. A timeout of 0 means the
-     * client's default.
+     * client's default. Returns the call's id for {@link #clientAbort}.
      */
-    public static native void clientCall(
+    public static native long clientCall(
             long handle, String method, byte[] payload, long timeoutMillis, PendingCall call);
+
+    /** Aborts a call whose future was cancelled; an instance drops it if still queued. */
+    public static native void clientAbort(long handle, long callId);
+
+    /** The client's stats, laid out as {@code RosClientStats} reads them. */
+    public static native long[] clientStats(long handle);
 
     /** Fails calls in flight with CANCELLED, waits for them to complete, stops the client. */
     public static native void clientClose(long handle);
@@ -58,9 +74,19 @@ public final class NativeBridge {
 
     // ---- server -------------------------------------------------------------------------------
 
-    /** Starts a server; returns its handle. */
+    /** Starts a server; returns its handle. {@code token} may be null. */
     public static native long serverStart(
-            String bindHost, int port, int queueCapacity, int maxMessageBytes);
+            String bindHost,
+            int port,
+            int queueCapacity,
+            int maxMessageBytes,
+            String[] methods,
+            String token,
+            long keepAliveIntervalMillis,
+            long keepAliveTimeoutMillis);
+
+    /** The server's stats, laid out as {@code RosServerStats} reads them. */
+    public static native long[] serverStats(long handle);
 
     /** The port the server listens on. */
     public static native int serverPort(long handle);
@@ -79,6 +105,20 @@ public final class NativeBridge {
 
     /** Frees the server's memory; closes it first if needed. */
     public static native void serverFree(long handle);
+
+    // ---- logging ------------------------------------------------------------------------------
+
+    /**
+     * Waits up to {@code timeoutMillis} for native log events and takes at most {@code max}, as
+     * {@code [level, target, message]} triples (level "1" = ERROR … "5" = TRACE).
+     */
+    static native String[] logDrain(int max, long timeoutMillis);
+
+    /** Sets the most detailed native level forwarded: 0 = off, 1 = ERROR … 5 = TRACE. */
+    static native void logLevel(int level);
+
+    /** Native log events dropped because they were not drained fast enough. */
+    static native long logDropped();
 
     // ---- upcall from the runtime --------------------------------------------------------------
 
@@ -109,4 +149,7 @@ public final class NativeBridge {
 
     /** Panics inside a runtime task; the call must complete exceptionally with INTERNAL. */
     public static native void testOnlyPanicInTask(String message, PendingCall call);
+
+    /** Emits {@code count} native log events at {@code level} (1 = ERROR … 5 = TRACE). */
+    public static native void testOnlyLog(int level, int count, String message);
 }

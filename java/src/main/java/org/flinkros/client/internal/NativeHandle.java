@@ -27,11 +27,12 @@ public final class NativeHandle {
 
     private final long pointer;
     private final LongConsumer closer;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean closed;
 
-    private NativeHandle(long pointer, LongConsumer closer) {
+    private NativeHandle(long pointer, LongConsumer closer, AtomicBoolean closed) {
         this.pointer = pointer;
         this.closer = closer;
+        this.closed = closed;
     }
 
     /**
@@ -42,9 +43,19 @@ public final class NativeHandle {
         if (pointer == 0) {
             throw new IllegalStateException("native object was not created");
         }
-        NativeHandle handle = new NativeHandle(pointer, close);
+        AtomicBoolean closed = new AtomicBoolean();
+        NativeHandle handle = new NativeHandle(pointer, close, closed);
+        // Native log events are drained while any native object is open.
+        NativeLogBridge.retain();
         // The action must not refer to the handle, or it would never become unreachable.
-        CLEANER.register(handle, () -> free.accept(pointer));
+        CLEANER.register(
+                handle,
+                () -> {
+                    if (closed.compareAndSet(false, true)) {
+                        NativeLogBridge.release();
+                    }
+                    free.accept(pointer);
+                });
         return handle;
     }
 
@@ -100,6 +111,7 @@ public final class NativeHandle {
             try {
                 closer.accept(pointer);
             } finally {
+                NativeLogBridge.release();
                 Reference.reachabilityFence(this);
             }
         }

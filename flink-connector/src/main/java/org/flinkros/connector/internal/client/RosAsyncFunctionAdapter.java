@@ -13,8 +13,6 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import javax.annotation.Nullable;
 
-import java.time.Duration;
-
 /**
  * Runs the user's {@link RosAsyncFunction} inside Flink's async operator and owns the subtask's
  * {@link RosClient}: created in {@link #open}, kept current with the endpoint sets the operator
@@ -29,7 +27,9 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
 
     private final RosAsyncFunction<IN, OUT> function;
     private final String serviceName;
-    private final Duration callTimeout;
+
+    /** Everything but the identity, which is known only in the task. */
+    private final RosClientOptions clientOptions;
 
     private transient String clientId;
     private transient long clientEpoch;
@@ -37,10 +37,12 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
     @Nullable private transient EndpointSnapshot latest;
 
     public RosAsyncFunctionAdapter(
-            RosAsyncFunction<IN, OUT> function, String serviceName, Duration callTimeout) {
+            RosAsyncFunction<IN, OUT> function,
+            String serviceName,
+            RosClientOptions clientOptions) {
         this.function = function;
         this.serviceName = serviceName;
-        this.callTimeout = callTimeout;
+        this.clientOptions = clientOptions;
     }
 
     /** Sets who this subtask is to the service; called by the operator before {@link #open}. */
@@ -58,10 +60,9 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
         }
         client =
                 RosClient.create(
-                        RosClientOptions.builder()
+                        clientOptions.toBuilder()
                                 .clientId(clientId)
                                 .clientEpoch(clientEpoch)
-                                .defaultTimeout(callTimeout)
                                 .build());
         if (latest != null) {
             client.updateEndpoints(latest.endpoints());

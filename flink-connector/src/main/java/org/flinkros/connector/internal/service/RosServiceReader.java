@@ -35,6 +35,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
 
     private final SourceReaderContext context;
     private final RosDescriptor descriptor;
+    private final String token;
     private final RpcOperator operator;
     private final CompletableFuture<Void> endOfService = new CompletableFuture<>();
 
@@ -42,9 +43,10 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     private RpcOperatorRunner runner;
     private boolean operatorOpened;
 
-    RosServiceReader(SourceReaderContext context, RosDescriptor descriptor) {
+    RosServiceReader(SourceReaderContext context, RosDescriptor descriptor, String token) {
         this.context = context;
         this.descriptor = descriptor;
+        this.token = token;
         // The descriptor was deserialized for this subtask: the operator is this instance's own.
         this.operator = descriptor.getOperator();
     }
@@ -62,6 +64,8 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
                                     .bindHost(descriptor.getBindHost())
                                     .queueCapacity(descriptor.getQueueCapacity())
                                     .maxMessageBytes(descriptor.getMaxMessageBytes())
+                                    .methods(operator.methods())
+                                    .token(token)
                                     .build());
         } catch (Exception e) {
             throw new FlinkRuntimeException(

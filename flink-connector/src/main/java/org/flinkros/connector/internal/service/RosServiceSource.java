@@ -26,6 +26,7 @@ public final class RosServiceSource implements Source<Void, ServiceSplit, NoStat
     private static final long serialVersionUID = 1L;
 
     private final String serviceId;
+    private final String token;
     private final RosDescriptor descriptor;
 
     /**
@@ -35,8 +36,12 @@ public final class RosServiceSource implements Source<Void, ServiceSplit, NoStat
     private final AtomicInteger clientOperators;
 
     public RosServiceSource(
-            String serviceId, RosDescriptor descriptor, AtomicInteger clientOperators) {
+            String serviceId,
+            String token,
+            RosDescriptor descriptor,
+            AtomicInteger clientOperators) {
         this.serviceId = serviceId;
+        this.token = token;
         this.descriptor = descriptor;
         this.clientOperators = clientOperators;
     }
@@ -48,7 +53,7 @@ public final class RosServiceSource implements Source<Void, ServiceSplit, NoStat
 
     @Override
     public SourceReader<Void, ServiceSplit> createReader(SourceReaderContext readerContext) {
-        return new RosServiceReader(readerContext, descriptor);
+        return new RosServiceReader(readerContext, descriptor, token);
     }
 
     @Override

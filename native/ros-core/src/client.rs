@@ -499,32 +499,48 @@ impl RosClient {
     }
 
     /// Asks every instance in the set to drop the queued requests of this client's earlier
-    /// attempts (epochs below this client's). Returns how many were dropped in all. Instances that
-    /// cannot be reached are skipped: their queues die with them.
+    /// attempts (epochs below this client's). Returns how many were dropped in all.
     pub async fn cancel_earlier_epochs(&self) -> u64 {
+        let config = &self.inner.config;
+        self.cancel_epochs(&config.client_id, config.client_epoch)
+            .await
+    }
+
+    /// Asks every instance in the set to drop the queued requests of `client_id` whose epoch is
+    /// below `below_epoch` (a caller that restarted: its earlier attempts' results are not wanted).
+    /// Returns how many were dropped in all. Instances that cannot be reached are skipped: their
+    /// queues die with them.
+    pub async fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> u64 {
         let members = self.inner.endpoints.borrow().members.clone();
-        let mut cancelled = 0;
-        for member in members {
-            let mut stub = member.stub;
+        let cancels = members.into_iter().map(|member| {
             let mut request = tonic::Request::new(CancelRequest {
-                client_id: self.inner.config.client_id.clone(),
-                below_epoch: self.inner.config.client_epoch,
+                client_id: client_id.to_string(),
+                below_epoch,
             });
             if let Some(token) = &self.inner.config.token {
                 request
                     .metadata_mut()
                     .insert(TOKEN_HEADER, token.header_value());
             }
-            match stub.cancel(request).await {
-                Ok(response) => cancelled += response.into_inner().cancelled,
-                Err(status) => tracing::debug!(
-                    instance = %member.address,
-                    %status,
-                    "could not cancel earlier epochs"
-                ),
+            async move {
+                let mut stub = member.stub;
+                match stub.cancel(request).await {
+                    Ok(response) => response.into_inner().cancelled,
+                    Err(status) => {
+                        tracing::debug!(
+                            instance = %member.address,
+                            %status,
+                            "could not cancel earlier epochs"
+                        );
+                        0
+                    }
+                }
             }
-        }
-        cancelled
+        });
+        futures_util::future::join_all(cancels)
+            .await
+            .into_iter()
+            .sum()
     }
 
     /// What the client has done so far.

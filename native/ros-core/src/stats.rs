@@ -30,6 +30,8 @@ impl LatencyHistogram {
         LatencySnapshot {
             count: histogram.len(),
             mean_micros: histogram.mean() as u64,
+            stddev_micros: histogram.stdev() as u64,
+            min_micros: histogram.min(),
             p50_micros: histogram.value_at_quantile(0.50),
             p90_micros: histogram.value_at_quantile(0.90),
             p99_micros: histogram.value_at_quantile(0.99),
@@ -46,6 +48,10 @@ pub struct LatencySnapshot {
     pub count: u64,
     /// Mean.
     pub mean_micros: u64,
+    /// Standard deviation.
+    pub stddev_micros: u64,
+    /// Smallest value.
+    pub min_micros: u64,
     /// Median.
     pub p50_micros: u64,
     /// 90th percentile.
@@ -60,10 +66,12 @@ pub struct LatencySnapshot {
 
 impl LatencySnapshot {
     /// The fields in a fixed order, for handing across JNI.
-    pub fn to_array(&self) -> [u64; 7] {
+    pub fn to_array(&self) -> [u64; 9] {
         [
             self.count,
             self.mean_micros,
+            self.stddev_micros,
+            self.min_micros,
             self.p50_micros,
             self.p90_micros,
             self.p99_micros,

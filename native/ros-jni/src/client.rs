@@ -255,6 +255,41 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientAbor
     .resolve::<ThrowRosException>()
 }
 
+/// Asks every instance to drop the queued requests of `clientId` with epochs below `belowEpoch`;
+/// the count arrives through `call` as 8 big-endian bytes.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCancelEpochs<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    client_id: JString<'local>,
+    below_epoch: jlong,
+    call: JObject<'local>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let runtime = handle
+            .runtime
+            .runtime()
+            .ok_or_else(|| RosError::cancelled("client is closed"))?;
+        let client_id = client_id.try_to_string(env)?;
+        let completion = JavaCompletion::new(env.new_global_ref(&call)?);
+        let client = handle.client.clone();
+        handle.calls.spawn_on(
+            async move {
+                let cancelled = client
+                    .cancel_epochs(&client_id, below_epoch.max(0) as u64)
+                    .await;
+                completion.finish(Ok(bytes::Bytes::copy_from_slice(&cancelled.to_be_bytes())));
+            },
+            &runtime,
+        );
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStats<'local>(
     mut env: EnvUnowned<'local>,

@@ -6,7 +6,7 @@ use jni::objects::JLongArray;
 use ros_core::{ClientStats, ServerStats};
 
 /// `[calls, succeeded, retries, retriesRefused, ejections, inFlight, failedByCode×8,
-/// latency×7]`; codes in `StatusCode::ALL` order; latency as `LatencySnapshot::to_array`.
+/// latency×9]`; codes in `StatusCode::ALL` order; latency as `LatencySnapshot::to_array`.
 pub(crate) fn client(stats: &ClientStats) -> Vec<u64> {
     let mut out = vec![
         stats.calls,
@@ -23,7 +23,7 @@ pub(crate) fn client(stats: &ClientStats) -> Vec<u64> {
 
 /// `[admitted, rejectedFull, rejectedUnknownMethod, rejectedUnauthenticated, dispatched,
 /// cancelledQueued, expiredQueued, completed, discardedResults, depth, executing,
-/// failedByCode×8, queueWait×7, execution×7]`.
+/// failedByCode×8, queueWait×9, execution×9]`.
 pub(crate) fn server(stats: &ServerStats) -> Vec<u64> {
     let mut out = vec![
         stats.admitted,

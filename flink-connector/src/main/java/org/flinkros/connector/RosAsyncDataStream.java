@@ -194,7 +194,13 @@ public final class RosAsyncDataStream {
                                 .build());
         RosAsyncOperatorFactory<IN, OUT> factory =
                 new RosAsyncOperatorFactory<>(
-                        adapter, service, timeout, capacity, mode, DEFAULT_STARTUP_TIMEOUT);
+                        adapter,
+                        service,
+                        service.token(),
+                        timeout,
+                        capacity,
+                        mode,
+                        DEFAULT_STARTUP_TIMEOUT);
         return input.transform("RosAsync: " + service.getName(), outType, factory);
     }
 }

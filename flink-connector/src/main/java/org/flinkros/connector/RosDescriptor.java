@@ -22,11 +22,18 @@ public final class RosDescriptor implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
+    /** The name of Flink's external resource for GPUs, as in {@code external-resources: gpu}. */
+    public static final String GPU_RESOURCE = "gpu";
+
     private final String name;
     private final RpcOperator operator;
     private final int parallelism;
     private final double cpuCores;
     private final int taskHeapMemoryMb;
+    private final int taskOffHeapMemoryMb;
+    private final int managedMemoryMb;
+    private final int gpus;
+    private final int concurrency;
     private final String bindHost;
     private final int queueCapacity;
     private final int maxMessageBytes;
@@ -37,6 +44,10 @@ public final class RosDescriptor implements Serializable {
         this.parallelism = builder.parallelism;
         this.cpuCores = builder.cpuCores;
         this.taskHeapMemoryMb = builder.taskHeapMemoryMb;
+        this.taskOffHeapMemoryMb = builder.taskOffHeapMemoryMb;
+        this.managedMemoryMb = builder.managedMemoryMb;
+        this.gpus = builder.gpus;
+        this.concurrency = builder.concurrency;
         this.bindHost = builder.bindHost;
         this.queueCapacity = builder.queueCapacity;
         this.maxMessageBytes = builder.maxMessageBytes;
@@ -79,6 +90,29 @@ public final class RosDescriptor implements Serializable {
         return taskHeapMemoryMb;
     }
 
+    /** Task off-heap memory of each instance's slot, in MiB (native model memory goes here). */
+    public int getTaskOffHeapMemoryMb() {
+        return taskOffHeapMemoryMb;
+    }
+
+    /** Managed memory of each instance's slot, in MiB. */
+    public int getManagedMemoryMb() {
+        return managedMemoryMb;
+    }
+
+    /** GPUs each instance needs (Flink's external resource {@value #GPU_RESOURCE}). */
+    public int getGpus() {
+        return gpus;
+    }
+
+    /**
+     * How many requests an instance runs at the same time. 1 (the default): serial invocation, so
+     * the operator needs no synchronisation.
+     */
+    public int getConcurrency() {
+        return concurrency;
+    }
+
     /** Address each instance's server binds on its TaskManager. */
     public String getBindHost() {
         return bindHost;
@@ -101,10 +135,16 @@ public final class RosDescriptor implements Serializable {
 
     /** The service's own SlotSharingGroup, with the declared resources. */
     public SlotSharingGroup getSlotSharingGroup() {
-        return SlotSharingGroup.newBuilder("ros-" + name)
-                .setCpuCores(cpuCores)
-                .setTaskHeapMemoryMB(taskHeapMemoryMb)
-                .build();
+        SlotSharingGroup.Builder group =
+                SlotSharingGroup.newBuilder("ros-" + name)
+                        .setCpuCores(cpuCores)
+                        .setTaskHeapMemoryMB(taskHeapMemoryMb)
+                        .setTaskOffHeapMemoryMB(taskOffHeapMemoryMb)
+                        .setManagedMemoryMB(managedMemoryMb);
+        if (gpus > 0) {
+            group.setExternalResource(GPU_RESOURCE, gpus);
+        }
+        return group.build();
     }
 
     @Override
@@ -119,6 +159,14 @@ public final class RosDescriptor implements Serializable {
                 + cpuCores
                 + ", taskHeapMemoryMb="
                 + taskHeapMemoryMb
+                + ", taskOffHeapMemoryMb="
+                + taskOffHeapMemoryMb
+                + ", managedMemoryMb="
+                + managedMemoryMb
+                + ", gpus="
+                + gpus
+                + ", concurrency="
+                + concurrency
                 + ", bindHost="
                 + bindHost
                 + ", queueCapacity="
@@ -136,6 +184,10 @@ public final class RosDescriptor implements Serializable {
         private int parallelism = 1;
         private double cpuCores = 1.0;
         private int taskHeapMemoryMb = 512;
+        private int taskOffHeapMemoryMb = 0;
+        private int managedMemoryMb = 0;
+        private int gpus = 0;
+        private int concurrency = 1;
         private String bindHost = "0.0.0.0";
         private int queueCapacity = RosServerOptions.defaults().queueCapacity();
         private int maxMessageBytes = RosServerOptions.defaults().maxMessageBytes();
@@ -179,6 +231,50 @@ public final class RosDescriptor implements Serializable {
             }
             this.taskHeapMemoryMb = taskHeapMemoryMb;
             return this;
+        }
+
+        /** Task off-heap memory of each instance's slot, in MiB. Default 0. */
+        public Builder taskOffHeapMemoryMb(int taskOffHeapMemoryMb) {
+            this.taskOffHeapMemoryMb = notNegative("taskOffHeapMemoryMb", taskOffHeapMemoryMb);
+            return this;
+        }
+
+        /** Managed memory of each instance's slot, in MiB. Default 0. */
+        public Builder managedMemoryMb(int managedMemoryMb) {
+            this.managedMemoryMb = notNegative("managedMemoryMb", managedMemoryMb);
+            return this;
+        }
+
+        /**
+         * GPUs each instance needs. Default 0. The slot requests Flink's external resource {@value
+         * RosDescriptor#GPU_RESOURCE}, so the TaskManagers must declare it ({@code
+         * external-resources: gpu} and {@code external-resource.gpu.amount}); an instance learns
+         * its device indices from {@link RpcOperatorContext#getGpuIndices()}.
+         */
+        public Builder gpus(int gpus) {
+            this.gpus = notNegative("gpus", gpus);
+            return this;
+        }
+
+        /**
+         * How many requests an instance runs at the same time. Default 1: serial invocation. Above
+         * 1, {@link RpcOperator#invoke} is called from that many threads at once and must be
+         * thread-safe.
+         */
+        public Builder concurrency(int concurrency) {
+            if (concurrency < 1 || concurrency > 1024) {
+                throw new IllegalArgumentException(
+                        "concurrency must be in [1, 1024], got " + concurrency);
+            }
+            this.concurrency = concurrency;
+            return this;
+        }
+
+        private static int notNegative(String name, int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException(name + " must not be negative, got " + value);
+            }
+            return value;
         }
 
         /**

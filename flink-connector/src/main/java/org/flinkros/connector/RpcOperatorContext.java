@@ -21,4 +21,11 @@ public interface RpcOperatorContext {
 
     /** The class loader of the job's user code. */
     ClassLoader getUserCodeClassLoader();
+
+    /**
+     * The GPU device indices this instance holds on its TaskManager host, as many as {@link
+     * RosDescriptor#getGpus()}; empty if it asked for none. Instances on one host never share an
+     * index.
+     */
+    int[] getGpuIndices();
 }

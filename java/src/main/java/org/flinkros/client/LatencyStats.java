@@ -8,10 +8,12 @@ import java.time.Duration;
 @PublicEvolving
 public final class LatencyStats {
     /** How many values a snapshot array holds, in the order of the constructor. */
-    static final int FIELDS = 7;
+    static final int FIELDS = 9;
 
     private final long count;
     private final long meanMicros;
+    private final long stdDevMicros;
+    private final long minMicros;
     private final long p50Micros;
     private final long p90Micros;
     private final long p99Micros;
@@ -21,11 +23,13 @@ public final class LatencyStats {
     LatencyStats(long[] values, int offset) {
         this.count = values[offset];
         this.meanMicros = values[offset + 1];
-        this.p50Micros = values[offset + 2];
-        this.p90Micros = values[offset + 3];
-        this.p99Micros = values[offset + 4];
-        this.p999Micros = values[offset + 5];
-        this.maxMicros = values[offset + 6];
+        this.stdDevMicros = values[offset + 2];
+        this.minMicros = values[offset + 3];
+        this.p50Micros = values[offset + 4];
+        this.p90Micros = values[offset + 5];
+        this.p99Micros = values[offset + 6];
+        this.p999Micros = values[offset + 7];
+        this.maxMicros = values[offset + 8];
     }
 
     /** Values recorded. */
@@ -36,6 +40,16 @@ public final class LatencyStats {
     /** Mean. */
     public Duration mean() {
         return Duration.ofNanos(meanMicros * 1000);
+    }
+
+    /** Standard deviation. */
+    public Duration stdDev() {
+        return Duration.ofNanos(stdDevMicros * 1000);
+    }
+
+    /** Smallest value. */
+    public Duration min() {
+        return Duration.ofNanos(minMicros * 1000);
     }
 
     /** Median. */

@@ -7,6 +7,7 @@ import org.flinkros.client.internal.Preconditions;
 
 import org.apache.flink.annotation.PublicEvolving;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
@@ -194,9 +195,40 @@ public final class RosClient implements AutoCloseable {
         }
     }
 
-    /** What this client has done so far. */
+    /**
+     * Asks every instance in the endpoint set to drop the still-queued requests of this client's
+     * earlier attempts (epochs below {@link RosClientOptions#clientEpoch()}): a restarted caller
+     * does not want their results. Requests already running finish.
+     *
+     * @return how many queued requests were dropped; instances that cannot be reached count 0
+     */
+    public CompletableFuture<Long> cancelEarlierEpochs() {
+        return cancelEpochs(options.clientId(), options.clientEpoch());
+    }
+
+    /**
+     * Asks every instance in the endpoint set to drop the still-queued requests of {@code clientId}
+     * whose epoch is below {@code belowEpoch}. Requests already running finish.
+     *
+     * @return how many queued requests were dropped; instances that cannot be reached count 0
+     */
+    public CompletableFuture<Long> cancelEpochs(String clientId, long belowEpoch) {
+        Objects.requireNonNull(clientId, "clientId");
+        PendingCall pending = new PendingCall(callbackExecutor);
+        try {
+            handle.run(
+                    pointer ->
+                            NativeBridge.clientCancelEpochs(
+                                    pointer, clientId, belowEpoch, pending));
+        } catch (RosException e) {
+            pending.fail(e);
+        }
+        return pending.future().thenApply(bytes -> ByteBuffer.wrap(bytes).getLong());
+    }
+
+    /** What this client has done so far; after {@link #close()}, its final figures. */
     public RosClientStats stats() {
-        return RosClientStats.fromArray(handle.apply(NativeBridge::clientStats));
+        return RosClientStats.fromArray(handle.applyReadOnly(NativeBridge::clientStats));
     }
 
     /**

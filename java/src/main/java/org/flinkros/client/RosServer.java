@@ -107,9 +107,9 @@ public final class RosServer implements AutoCloseable {
                 false);
     }
 
-    /** Counters and latencies of this instance. */
+    /** Counters and latencies of this instance; after {@link #close()}, its final figures. */
     public RosServerStats stats() {
-        return RosServerStats.fromArray(handle.apply(NativeBridge::serverStats));
+        return RosServerStats.fromArray(handle.applyReadOnly(NativeBridge::serverStats));
     }
 
     /**

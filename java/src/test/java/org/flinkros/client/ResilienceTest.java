@@ -154,4 +154,36 @@ class ResilienceTest {
             parked.get(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void aRestartedCallerCancelsTheQueuedRequestsOfItsEarlierAttempts() throws Exception {
+        try (RosServer server = RosServer.start(RosServerOptions.defaults());
+                RosClient before =
+                        RosClient.create(RosClientOptions.builder().clientId("job/op/0").build());
+                RosClient after =
+                        RosClient.create(
+                                RosClientOptions.builder()
+                                        .clientId("job/op/0")
+                                        .clientEpoch(1)
+                                        .build())) {
+            String endpoint = "127.0.0.1:" + server.port();
+            before.updateEndpoints(Collections.singletonList(endpoint));
+            after.updateEndpoints(Collections.singletonList(endpoint));
+            CompletableFuture<byte[]> first = before.call("m", new byte[0]);
+            CompletableFuture<byte[]> second = before.call("m", new byte[0]);
+            eventually("two queued", () -> server.stats().queueDepth() == 2);
+
+            assertThat(after.cancelEarlierEpochs().get(10, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(failureCode(first)).isEqualTo(StatusCode.CANCELLED);
+            assertThat(failureCode(second)).isEqualTo(StatusCode.CANCELLED);
+            assertThat(server.stats().cancelledQueued()).isEqualTo(2);
+            // Its own requests are not touched, and another client's id matches nothing.
+            CompletableFuture<byte[]> own = after.call("m", new byte[0]);
+            eventually("own queued", () -> server.stats().queueDepth() == 1);
+            assertThat(after.cancelEpochs("job/op/1", 5).get(10, TimeUnit.SECONDS)).isZero();
+            server.poll(1, Duration.ofSeconds(5))
+                    .forEach(r -> server.complete(r.id(), new byte[0]));
+            own.get(10, TimeUnit.SECONDS);
+        }
+    }
 }

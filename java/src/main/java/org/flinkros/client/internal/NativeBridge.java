@@ -63,6 +63,13 @@ public final class NativeBridge {
     /** Aborts a call whose future was cancelled; an instance drops it if still queued. */
     public static native void clientAbort(long handle, long callId);
 
+    /**
+     * Asks every instance to drop the queued requests of {@code clientId} with epochs below {@code
+     * belowEpoch}; the count arrives through {@code call} as 8 big-endian bytes.
+     */
+    public static native void clientCancelEpochs(
+            long handle, String clientId, long belowEpoch, PendingCall call);
+
     /** The client's stats, laid out as {@code RosClientStats} reads them. */
     public static native long[] clientStats(long handle);
 

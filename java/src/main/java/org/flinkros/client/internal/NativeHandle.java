@@ -81,6 +81,18 @@ public final class NativeHandle {
     }
 
     /**
+     * Applies a read-only {@code operation} that stays valid after close (the native object's
+     * memory lives until the handle is unreachable): for final stats of a closed client or server.
+     */
+    public <T> T applyReadOnly(LongFunction<T> operation) {
+        try {
+            return operation.apply(pointer);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
      * Applies {@code operation} to the pointer, or returns {@code whenClosed} if the handle is
      * closed (also when it closes during the call).
      */

@@ -11,6 +11,9 @@ import org.apache.flink.api.common.functions.RichFunction;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import javax.annotation.Nullable;
 
 /**
@@ -24,6 +27,7 @@ import javax.annotation.Nullable;
 @Internal
 public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN, OUT> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(RosAsyncFunctionAdapter.class);
 
     private final RosAsyncFunction<IN, OUT> function;
     private final String serviceName;
@@ -35,6 +39,7 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
     private transient long clientEpoch;
     @Nullable private transient RosClient client;
     @Nullable private transient EndpointSnapshot latest;
+    private transient boolean earlierEpochsCancelled;
 
     public RosAsyncFunctionAdapter(
             RosAsyncFunction<IN, OUT> function,
@@ -66,6 +71,7 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
                                 .build());
         if (latest != null) {
             client.updateEndpoints(latest.endpoints());
+            cancelEarlierEpochsOnce();
         }
     }
 
@@ -74,7 +80,41 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
         latest = snapshot;
         if (client != null) {
             client.updateEndpoints(snapshot.endpoints());
+            cancelEarlierEpochsOnce();
         }
+    }
+
+    /**
+     * A restarted subtask (epoch above 0) asks the instances, once it knows them, to drop what its
+     * earlier attempts left queued: their results would go nowhere. The coordinator has usually
+     * done so already when the attempt failed; this covers what it could not reach.
+     */
+    private void cancelEarlierEpochsOnce() {
+        if (earlierEpochsCancelled || clientEpoch == 0 || latest.endpoints().isEmpty()) {
+            return;
+        }
+        earlierEpochsCancelled = true;
+        client.cancelEarlierEpochs()
+                .whenComplete(
+                        (cancelled, error) -> {
+                            if (error != null) {
+                                LOG.warn(
+                                        "Could not cancel the earlier attempts' requests to '{}'",
+                                        serviceName,
+                                        error);
+                            } else if (cancelled > 0) {
+                                LOG.info(
+                                        "Cancelled {} queued requests of earlier attempts of {}",
+                                        cancelled,
+                                        clientId);
+                            }
+                        });
+    }
+
+    /** The subtask's client; present between {@link #open} and {@link #close}. */
+    @Nullable
+    RosClient client() {
+        return client;
     }
 
     /** Whether the service has had a live instance since this subtask started. */

@@ -26,6 +26,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     private final RosAsyncFunctionAdapter<IN, OUT> adapter;
     private final String serviceId;
     private final String serviceName;
+    private final String token;
     private final long timeoutMillis;
     private final int capacity;
     private final OutputMode outputMode;
@@ -34,6 +35,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     public RosAsyncOperatorFactory(
             RosAsyncFunctionAdapter<IN, OUT> adapter,
             RosServiceHandle service,
+            String token,
             Duration timeout,
             int capacity,
             OutputMode outputMode,
@@ -42,6 +44,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
         this.adapter = adapter;
         this.serviceId = service.getServiceId();
         this.serviceName = service.getName();
+        this.token = token;
         this.timeoutMillis = timeout.toMillis();
         this.capacity = capacity;
         this.outputMode = outputMode;
@@ -68,7 +71,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     @Override
     public OperatorCoordinator.Provider getCoordinatorProvider(
             String operatorName, OperatorID operatorID) {
-        return new RosClientCoordinator.Provider(operatorID, serviceId, serviceName);
+        return new RosClientCoordinator.Provider(operatorID, serviceId, serviceName, token);
     }
 
     @Override

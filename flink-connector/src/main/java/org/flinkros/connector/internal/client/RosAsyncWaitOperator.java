@@ -1,8 +1,10 @@
 package org.flinkros.connector.internal.client;
 
+import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
+import org.flinkros.connector.internal.metrics.RosMetrics;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.operators.MailboxExecutor;
@@ -75,15 +77,18 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
     @Override
     public void open() throws Exception {
         adapter.identify(
-                getRuntimeContext().getJobInfo().getJobId()
-                        + "/"
-                        + getOperatorID()
-                        + "/"
-                        + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                ClientIds.of(
+                        getRuntimeContext().getJobInfo().getJobId(),
+                        getOperatorID(),
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()),
                 getRuntimeContext().getTaskInfo().getAttemptNumber());
-        super.open();
+        // Poll before the base class opens: it re-sends records restored from a checkpoint, and
+        // those wait for the service's endpoints like any other record.
         polling = true;
         pollEndpoints(-1);
+        super.open();
+        RosClient client = adapter.client();
+        RosMetrics.registerClient(getMetricGroup(), client::stats);
     }
 
     /**

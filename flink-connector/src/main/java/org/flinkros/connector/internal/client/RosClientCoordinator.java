@@ -1,5 +1,7 @@
 package org.flinkros.connector.internal.client;
 
+import org.flinkros.client.RosClient;
+import org.flinkros.client.RosClientOptions;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.discovery.ServiceRegistry;
 import org.flinkros.connector.internal.discovery.ServiceState;
@@ -49,7 +51,11 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     private final Context context;
     private final String serviceId;
     private final String serviceName;
+    private final String token;
     private final String clientOperator;
+
+    /** Sends cancels for failed attempts; made on the first failure. */
+    @Nullable private RosClient canceller;
 
     @GuardedBy("this")
     private final List<CompletableFuture<CoordinationResponse>> waitingPolls = new ArrayList<>();
@@ -59,10 +65,11 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
     private volatile ServiceState service;
 
-    RosClientCoordinator(Context context, String serviceId, String serviceName) {
+    RosClientCoordinator(Context context, String serviceId, String serviceName, String token) {
         this.context = context;
         this.serviceId = serviceId;
         this.serviceName = serviceName;
+        this.token = token;
         this.clientOperator = context.getOperatorId().toHexString();
     }
 
@@ -74,6 +81,14 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
     @Override
     public void close() {
+        RosClient client;
+        synchronized (this) {
+            client = canceller;
+            canceller = null;
+        }
+        if (client != null) {
+            client.close();
+        }
         ServiceState state = service;
         if (state != null) {
             state.removeEndpointListener(clientOperator);
@@ -147,6 +162,56 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
             // It finished before and will run again: the service must not end yet.
             service.clientResumed(clientOperator);
         }
+        cancelQueuedRequests(subtask, attemptNumber);
+    }
+
+    /**
+     * A failed attempt's queued requests would only produce results nobody reads, so the instances
+     * drop them now, before the next attempt is even deployed (the next attempt asks again once it
+     * runs). Asynchronous: this runs on the JobManager's main thread.
+     */
+    private void cancelQueuedRequests(int subtask, int attemptNumber) {
+        EndpointSnapshot endpoints = service.snapshot();
+        if (endpoints.endpoints().isEmpty()) {
+            return;
+        }
+        String clientId = ClientIds.of(context.getJobID(), context.getOperatorId(), subtask);
+        try {
+            RosClient client = canceller();
+            client.updateEndpoints(endpoints.endpoints());
+            client.cancelEpochs(clientId, attemptNumber + 1L)
+                    .whenComplete(
+                            (cancelled, error) -> {
+                                if (error != null) {
+                                    LOG.warn(
+                                            "Could not cancel the queued requests of {}",
+                                            clientId,
+                                            error);
+                                } else {
+                                    LOG.info(
+                                            "Attempt {} of {} failed; RpcOperator service '{}'"
+                                                    + " dropped {} of its queued requests",
+                                            attemptNumber,
+                                            clientId,
+                                            serviceName,
+                                            cancelled);
+                                }
+                            });
+        } catch (RuntimeException e) {
+            LOG.warn("Could not cancel the queued requests of {}", clientId, e);
+        }
+    }
+
+    private synchronized RosClient canceller() {
+        if (canceller == null) {
+            canceller =
+                    RosClient.create(
+                            RosClientOptions.builder()
+                                    .clientId("coordinator/" + clientOperator)
+                                    .token(token)
+                                    .build());
+        }
+        return canceller;
     }
 
     @Override
@@ -223,11 +288,13 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
         private final OperatorID operatorId;
         private final String serviceId;
         private final String serviceName;
+        private final String token;
 
-        public Provider(OperatorID operatorId, String serviceId, String serviceName) {
+        public Provider(OperatorID operatorId, String serviceId, String serviceName, String token) {
             this.operatorId = operatorId;
             this.serviceId = serviceId;
             this.serviceName = serviceName;
+            this.token = token;
         }
 
         @Override
@@ -237,7 +304,7 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
         @Override
         public OperatorCoordinator create(Context context) {
-            return new RosClientCoordinator(context, serviceId, serviceName);
+            return new RosClientCoordinator(context, serviceId, serviceName, token);
         }
     }
 }

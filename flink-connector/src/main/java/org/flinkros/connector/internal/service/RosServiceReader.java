@@ -5,6 +5,7 @@ import org.flinkros.client.RosServerOptions;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RpcOperator;
 import org.flinkros.connector.RpcOperatorContext;
+import org.flinkros.connector.internal.metrics.RosMetrics;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.ReaderOutput;
@@ -41,6 +42,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
 
     private RosServer server;
     private RpcOperatorRunner runner;
+    private GpuAllocator.Lease gpus;
     private boolean operatorOpened;
 
     RosServiceReader(SourceReaderContext context, RosDescriptor descriptor, String token) {
@@ -56,7 +58,12 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         int index = context.getIndexOfSubtask();
         String instance = descriptor.getName() + "-" + index;
         try {
-            operator.open(new Context(index));
+            gpus =
+                    GpuAllocator.acquire(
+                            descriptor.getGpus(),
+                            context.getConfiguration(),
+                            GpuAllocator.defaultLockDirectory());
+            operator.open(new Context(index, gpus.indices()));
             operatorOpened = true;
             server =
                     RosServer.start(
@@ -80,8 +87,10 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
                 new RpcOperatorRunner(
                         server,
                         operator,
+                        descriptor.getConcurrency(),
                         "ros-svc-" + instance,
                         context.getUserCodeClassLoader().asClassLoader());
+        RosMetrics.registerServer(context.metricGroup(), server::stats, runner.batchSizes());
         runner.start();
         String host = advertisedHost();
         LOG.info(
@@ -162,6 +171,9 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
                 failure = e;
             }
         }
+        if (gpus != null) {
+            gpus.close();
+        }
         if (failure != null) {
             throw failure;
         }
@@ -169,9 +181,16 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
 
     private final class Context implements RpcOperatorContext {
         private final int index;
+        private final int[] gpuIndices;
 
-        Context(int index) {
+        Context(int index, int[] gpuIndices) {
             this.index = index;
+            this.gpuIndices = gpuIndices;
+        }
+
+        @Override
+        public int[] getGpuIndices() {
+            return gpuIndices.clone();
         }
 
         @Override

@@ -7,6 +7,8 @@ import org.flinkros.client.StatusCode;
 import org.flinkros.connector.RpcOperator;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.util.ExceptionUtils;
 
 import org.slf4j.Logger;
@@ -15,15 +17,16 @@ import org.slf4j.LoggerFactory;
 import javax.annotation.Nullable;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The run loop of one instance: a single thread that takes requests from the instance's server one
- * at a time and runs the user's operator on each, so that invocation is serial.
+ * The run loop of one instance: {@code concurrency} threads (one by default, hence serial
+ * invocation) that take requests from the instance's server and run the user's operator on each.
  *
- * <p>It takes one request per poll on purpose: a request still in the server's queue can be
- * cancelled (its caller went away or restarted), one taken by the worker cannot.
+ * <p>Each thread takes one request per poll on purpose: a request still in the server's queue can
+ * be cancelled (its caller went away or restarted), one taken by a worker cannot.
  */
 @Internal
 final class RpcOperatorRunner implements AutoCloseable {
@@ -32,23 +35,31 @@ final class RpcOperatorRunner implements AutoCloseable {
 
     private final RosServer server;
     private final RpcOperator operator;
-    private final Thread thread;
+    private final List<Thread> threads = new ArrayList<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final Histogram batchSizes = new DescriptiveStatisticsHistogram(1000);
     @Nullable private volatile Throwable fatalError;
-    private final AtomicLong served = new AtomicLong();
     private volatile boolean running = true;
 
     RpcOperatorRunner(
-            RosServer server, RpcOperator operator, String threadName, ClassLoader loader) {
+            RosServer server,
+            RpcOperator operator,
+            int concurrency,
+            String threadName,
+            ClassLoader loader) {
         this.server = server;
         this.operator = operator;
-        this.thread = new Thread(this::run, threadName);
-        this.thread.setDaemon(true);
-        this.thread.setContextClassLoader(loader);
+        for (int i = 0; i < concurrency; i++) {
+            Thread thread =
+                    new Thread(this::run, concurrency == 1 ? threadName : threadName + "-" + i);
+            thread.setDaemon(true);
+            thread.setContextClassLoader(loader);
+            threads.add(thread);
+        }
     }
 
     void start() {
-        thread.start();
+        threads.forEach(Thread::start);
     }
 
     /** Completes when the loop stops on its own: the operator threw a JVM {@link Error}. */
@@ -62,21 +73,26 @@ final class RpcOperatorRunner implements AutoCloseable {
         return fatalError;
     }
 
-    /** Requests answered so far. */
-    long served() {
-        return served.get();
+    /** Sizes of the batches the workers took. */
+    Histogram batchSizes() {
+        return batchSizes;
     }
 
     private void run() {
         try {
             while (running) {
-                for (RosServerRequest request : server.poll(1, POLL_TIMEOUT)) {
+                List<RosServerRequest> batch = server.poll(1, POLL_TIMEOUT);
+                if (!batch.isEmpty()) {
+                    batchSizes.update(batch.size());
+                }
+                for (RosServerRequest request : batch) {
                     handle(request);
                 }
             }
         } catch (Throwable t) {
-            LOG.error("RpcOperator instance {} failed", thread.getName(), t);
+            LOG.error("RpcOperator instance {} failed", Thread.currentThread().getName(), t);
             fatalError = t;
+            running = false;
             stopped.complete(null);
         }
     }
@@ -87,13 +103,12 @@ final class RpcOperatorRunner implements AutoCloseable {
             result = operator.invoke(request.method(), request.payload());
         } catch (RosException e) {
             server.fail(request.id(), e.getCode(), e.getDescription());
-            served.incrementAndGet();
             return;
         } catch (Exception e) {
             server.fail(request.id(), StatusCode.INTERNAL, describe(request, e));
-            served.incrementAndGet();
             return;
         } catch (Error e) {
+            // The instance is broken (e.g. out of memory): the caller retries elsewhere.
             server.fail(request.id(), StatusCode.UNAVAILABLE, "service instance failed: " + e);
             throw e;
         }
@@ -105,7 +120,6 @@ final class RpcOperatorRunner implements AutoCloseable {
         } else {
             server.complete(request.id(), result);
         }
-        served.incrementAndGet();
     }
 
     private static String describe(RosServerRequest request, Exception e) {
@@ -119,16 +133,17 @@ final class RpcOperatorRunner implements AutoCloseable {
 
     /**
      * Stops taking requests, closes the server (queued and executing requests are answered
-     * UNAVAILABLE, so their callers retry elsewhere) and waits for the request in progress, if any,
-     * to finish.
+     * UNAVAILABLE, so their callers retry elsewhere) and waits for requests in progress, if any, to
+     * finish.
      */
     @Override
     public void close() throws InterruptedException {
         running = false;
         server.close();
-        if (thread.isAlive() && Thread.currentThread() != thread) {
-            thread.join();
+        for (Thread thread : threads) {
+            if (thread.isAlive() && Thread.currentThread() != thread) {
+                thread.join();
+            }
         }
-        LOG.debug("Run loop {} stopped after {} requests", thread.getName(), served.get());
     }
 }

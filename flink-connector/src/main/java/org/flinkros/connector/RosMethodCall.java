@@ -1,0 +1,144 @@
+package org.flinkros.connector;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.client.RosException;
+import org.flinkros.client.StatusCode;
+
+import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Objects;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The usual {@link RosAsyncFunction}: one typed method call per record, its result turned into an
+ * output, and a policy for records whose call failed.
+ *
+ * <pre>{@code
+ * RosAsyncDataStream.unorderedWait(reviews, model,
+ *         RosMethodCall.of(SentimentModel.CLASSIFY, (Review r) -> r.text,
+ *                         (review, score) -> new Scored(review, score))
+ *                 .onError(OnError.skip()),
+ *         Duration.ofSeconds(30), 64, TypeInformation.of(Scored.class));
+ * }</pre>
+ *
+ * @param <IN> the record type
+ * @param <A> the method's argument type
+ * @param <R> the method's result type
+ * @param <OUT> the output type
+ */
+@PublicEvolving
+public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, OUT> {
+    private static final long serialVersionUID = 1L;
+
+    /** Computes a record's argument. */
+    @PublicEvolving
+    @FunctionalInterface
+    public interface Argument<IN, A> extends Serializable {
+        /** The method's argument for {@code record}. */
+        A apply(IN record) throws Exception;
+    }
+
+    /** Computes a record's output from the method's result. */
+    @PublicEvolving
+    @FunctionalInterface
+    public interface Output<IN, R, OUT> extends Serializable {
+        /** The output for {@code record}, whose call returned {@code result}. */
+        OUT apply(IN record, R result) throws Exception;
+    }
+
+    private final RosMethod<A, R> method;
+    private final Argument<IN, A> argument;
+    private final Output<IN, R, OUT> output;
+    private final OnError<IN, OUT> onError;
+    private transient RosMethod.Client<A, R> client;
+
+    private RosMethodCall(
+            RosMethod<A, R> method,
+            Argument<IN, A> argument,
+            Output<IN, R, OUT> output,
+            OnError<IN, OUT> onError) {
+        this.method = method;
+        this.argument = argument;
+        this.output = output;
+        this.onError = onError;
+    }
+
+    /**
+     * Calls {@code method} with {@code argument(record)} and emits {@code output(record, result)}.
+     * Failed records fail the job unless {@link #onError} says otherwise.
+     */
+    public static <IN, A, R, OUT> RosMethodCall<IN, A, R, OUT> of(
+            RosMethod<A, R> method, Argument<IN, A> argument, Output<IN, R, OUT> output) {
+        return new RosMethodCall<>(
+                Objects.requireNonNull(method, "method"),
+                Objects.requireNonNull(argument, "argument"),
+                Objects.requireNonNull(output, "output"),
+                OnError.fail());
+    }
+
+    /** The same call with another policy for failed records. */
+    public RosMethodCall<IN, A, R, OUT> onError(OnError<IN, OUT> policy) {
+        return new RosMethodCall<>(
+                method, argument, output, Objects.requireNonNull(policy, "policy"));
+    }
+
+    @Override
+    public void asyncInvoke(IN record, RosClient rosClient, ResultFuture<OUT> result) {
+        if (client == null) {
+            client = method.on(rosClient);
+        }
+        A arg;
+        try {
+            arg = argument.apply(record);
+        } catch (Exception e) {
+            handle(
+                    record,
+                    new RosException(
+                            StatusCode.INVALID_ARGUMENT,
+                            "cannot compute the argument of '" + method.name() + "': " + e,
+                            e),
+                    result);
+            return;
+        }
+        client.call(arg)
+                .whenComplete(
+                        (value, error) -> {
+                            if (error != null) {
+                                handle(record, unwrap(error), result);
+                                return;
+                            }
+                            OUT out;
+                            try {
+                                out = output.apply(record, value);
+                            } catch (Exception e) {
+                                // A bug in the output function, not a failed call: fail.
+                                result.completeExceptionally(e);
+                                return;
+                            }
+                            result.complete(Collections.singleton(out));
+                        });
+    }
+
+    private void handle(IN record, RosException error, ResultFuture<OUT> result) {
+        switch (onError.kind()) {
+            case SKIP:
+                result.complete(Collections.emptyList());
+                break;
+            case FALLBACK:
+                result.complete(Collections.singleton(onError.fallback(record, error)));
+                break;
+            default:
+                result.completeExceptionally(error);
+        }
+    }
+
+    private static RosException unwrap(Throwable error) {
+        Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+        return cause instanceof RosException
+                ? (RosException) cause
+                : new RosException(StatusCode.INTERNAL, String.valueOf(cause), cause);
+    }
+}

@@ -1,0 +1,192 @@
+package org.flinkros.connector;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.client.RosException;
+import org.flinkros.client.RosServer;
+import org.flinkros.client.RosServerOptions;
+import org.flinkros.client.RosServerRequest;
+import org.flinkros.client.StatusCode;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Typed methods end to end: a typed operator behind a real server, typed clients calling it. */
+class TypedApiTest {
+
+    /** A POJO argument, serialized by Flink's POJO serializer. */
+    public static class Review {
+        public String text;
+        public int stars;
+
+        public Review() {}
+
+        Review(String text, int stars) {
+            this.text = text;
+            this.stars = stars;
+        }
+    }
+
+    static final RosMethod<Review, Double> SCORE =
+            RosMethod.of("score", TypeInformation.of(Review.class), Types.DOUBLE);
+    static final RosMethod<String, Integer> LENGTH =
+            RosMethod.of("length", Types.STRING, Types.INT);
+
+    static final class Model extends TypedRpcOperator {
+        @Override
+        protected void defineMethods(Methods methods) {
+            methods.add(SCORE, review -> review.stars / 5.0 + (review.text.contains("!") ? 0.1 : 0))
+                    .add(
+                            LENGTH,
+                            text -> {
+                                if (text.isEmpty()) {
+                                    throw new IllegalArgumentException("empty text");
+                                }
+                                return text.length();
+                            });
+        }
+    }
+
+    private RosServer server;
+    private RosClient client;
+    private Thread worker;
+
+    @BeforeEach
+    void start() {
+        Model model = new Model();
+        server = RosServer.start(RosServerOptions.builder().methods(model.methods()).build());
+        worker =
+                new Thread(
+                        () -> {
+                            while (!Thread.currentThread().isInterrupted()) {
+                                for (RosServerRequest r : server.poll(8, Duration.ofMillis(50))) {
+                                    try {
+                                        server.complete(
+                                                r.id(), model.invoke(r.method(), r.payload()));
+                                    } catch (RosException e) {
+                                        server.fail(r.id(), e.getCode(), e.getDescription());
+                                    } catch (Exception e) {
+                                        server.fail(r.id(), StatusCode.INTERNAL, e.toString());
+                                    }
+                                }
+                            }
+                        });
+        worker.setDaemon(true);
+        worker.start();
+        client = RosClient.create();
+        client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        client.close();
+        worker.interrupt();
+        server.close();
+        worker.join();
+    }
+
+    @Test
+    void typedCallsRoundTripSyncAndAsync() throws Exception {
+        assertThat(SCORE.on(client).callSync(new Review("great!", 4))).isEqualTo(0.9);
+        CompletableFuture<Integer> length = LENGTH.on(client).call("hello");
+        assertThat(length.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+        assertThat(new Model().methods()).containsExactly("score", "length");
+    }
+
+    @Test
+    void undeclaredMethodsAndUndecodableArgumentsGetTypedErrors() {
+        RosMethod<String, Integer> unknown = RosMethod.of("train", Types.STRING, Types.INT);
+        assertThatThrownBy(() -> unknown.on(client).callSync("x"))
+                .isInstanceOfSatisfying(
+                        RosException.class,
+                        e -> {
+                            assertThat(e.getCode()).isEqualTo(StatusCode.NOT_FOUND);
+                            assertThat(e.getMessage()).contains("'train'").contains("score");
+                        });
+        // Bytes that are not a Review: the method's argument type is named.
+        assertThatThrownBy(() -> client.callSync("score", new byte[] {1, 2}))
+                .isInstanceOfSatisfying(
+                        RosException.class,
+                        e -> {
+                            assertThat(e.getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                            assertThat(e.getMessage()).contains("'score'").contains("Review");
+                        });
+        assertThatThrownBy(() -> LENGTH.on(client).callSync(""))
+                .isInstanceOfSatisfying(
+                        RosException.class,
+                        e -> {
+                            assertThat(e.getCode()).isEqualTo(StatusCode.INTERNAL);
+                            assertThat(e.getMessage()).contains("empty text");
+                        });
+        assertThatThrownBy(() -> RosMethod.of("bad name", Types.INT, Types.INT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'bad name'");
+    }
+
+    /** Records what an async function did with a record. */
+    private static final class Recording<T> implements ResultFuture<T> {
+        final CompletableFuture<Collection<T>> outcome = new CompletableFuture<>();
+
+        @Override
+        public void complete(Collection<T> result) {
+            outcome.complete(result);
+        }
+
+        @Override
+        public void completeExceptionally(Throwable error) {
+            outcome.completeExceptionally(error);
+        }
+
+        @Override
+        public void complete(CollectionSupplier<T> supplier) {
+            try {
+                outcome.complete(supplier.get());
+            } catch (Exception e) {
+                outcome.completeExceptionally(e);
+            }
+        }
+    }
+
+    private static <T> Collection<T> run(
+            RosAsyncFunction<String, T> function, String record, RosClient client)
+            throws Exception {
+        Recording<T> result = new Recording<>();
+        function.asyncInvoke(record, client, result);
+        return result.outcome.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void methodCallsApplyTheirErrorPolicy() throws Exception {
+        RosMethodCall<String, String, Integer, String> call =
+                RosMethodCall.of(LENGTH, (String s) -> s, (String s, Integer n) -> s + "=" + n);
+        assertThat(run(call, "four", client)).containsExactly("four=4");
+
+        assertThatThrownBy(() -> run(call, "", client))
+                .hasRootCauseInstanceOf(RosException.class)
+                .rootCause()
+                .hasMessageContaining("empty text");
+        assertThat(run(call.onError(OnError.skip()), "", client)).isEmpty();
+        Collection<String> fallback =
+                run(
+                        call.onError(
+                                OnError.fallback(
+                                        (String s, RosException e) -> "failed:" + e.getCode())),
+                        "",
+                        client);
+        assertThat(fallback).containsExactly("failed:INTERNAL");
+    }
+}

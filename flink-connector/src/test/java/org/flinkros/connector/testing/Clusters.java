@@ -1,0 +1,88 @@
+package org.flinkros.connector.testing;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.runtime.clusterframework.types.ResourceID;
+import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
+import org.apache.flink.runtime.executiongraph.AccessExecutionJobVertex;
+import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.taskexecutor.TaskExecutor;
+
+import java.lang.reflect.Field;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** What tests need to know about a MiniCluster and the jobs on it. */
+public final class Clusters {
+    private Clusters() {}
+
+    /** Polls {@code condition} until it holds, failing after {@code limit}. */
+    public static void eventually(Duration limit, String what, Callable<Boolean> condition)
+            throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.call()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** The vertex whose name contains {@code name}. */
+    public static AccessExecutionJobVertex vertex(AccessExecutionGraph graph, String name) {
+        for (AccessExecutionJobVertex vertex : graph.getVerticesTopologically()) {
+            if (vertex.getName().contains(name)) {
+                return vertex;
+            }
+        }
+        throw new AssertionError("no vertex named like '" + name + "'");
+    }
+
+    /** The vertices whose names do not contain {@code name}. */
+    public static List<AccessExecutionJobVertex> verticesExcept(
+            AccessExecutionGraph graph, String name) {
+        List<AccessExecutionJobVertex> others = new ArrayList<>();
+        for (AccessExecutionJobVertex vertex : graph.getVerticesTopologically()) {
+            if (!vertex.getName().contains(name)) {
+                others.add(vertex);
+            }
+        }
+        return others;
+    }
+
+    /** The current attempt number of each subtask of {@code vertex}. */
+    public static List<Integer> attempts(AccessExecutionJobVertex vertex) {
+        List<Integer> attempts = new ArrayList<>();
+        for (AccessExecutionVertex subtask : vertex.getTaskVertices()) {
+            attempts.add(subtask.getCurrentExecutionAttempt().getAttemptNumber());
+        }
+        return attempts;
+    }
+
+    /** The execution graph of a running or finished job. */
+    public static AccessExecutionGraph graph(MiniCluster cluster, JobID job) throws Exception {
+        return cluster.getExecutionGraph(job).get();
+    }
+
+    /**
+     * The index, for {@link MiniCluster#terminateTaskManager}, of the TaskManager with this
+     * resource id. MiniCluster has no public way to tell, so this reads its list of TaskManagers.
+     */
+    @SuppressWarnings("unchecked")
+    public static int taskManagerIndex(MiniCluster cluster, ResourceID resource) throws Exception {
+        Field field = MiniCluster.class.getDeclaredField("taskManagers");
+        field.setAccessible(true);
+        List<TaskExecutor> taskManagers;
+        synchronized (cluster) {
+            taskManagers = new ArrayList<>((List<TaskExecutor>) field.get(cluster));
+        }
+        for (int i = 0; i < taskManagers.size(); i++) {
+            if (taskManagers.get(i).getResourceID().equals(resource)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no TaskManager with resource id " + resource);
+    }
+}

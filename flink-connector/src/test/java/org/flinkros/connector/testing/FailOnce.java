@@ -1,0 +1,28 @@
+package org.flinkros.connector.testing;
+
+import org.apache.flink.api.common.functions.RichMapFunction;
+
+/**
+ * Passes records through, and fails its subtask 0 once, on its first attempt, at the n-th record: a
+ * data-plane failure.
+ */
+public final class FailOnce<T> extends RichMapFunction<T, T> {
+    private static final long serialVersionUID = 1L;
+
+    private final long failAt;
+    private transient long seen;
+
+    public FailOnce(long failAt) {
+        this.failAt = failAt;
+    }
+
+    @Override
+    public T map(T value) {
+        if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
+                && getRuntimeContext().getTaskInfo().getAttemptNumber() == 0
+                && ++seen == failAt) {
+            throw new IllegalStateException("data-plane failure (simulated) at record " + failAt);
+        }
+        return value;
+    }
+}

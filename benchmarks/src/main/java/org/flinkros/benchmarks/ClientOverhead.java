@@ -1,0 +1,108 @@
+package org.flinkros.benchmarks;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.CommandLineOptions;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.util.Statistics;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Runs {@link ClientCallBenchmark} and prints, per payload size, ROS beside the grpc-java baseline
+ * and their ratio. JMH command-line options (e.g. {@code -f 2 -i 10}) override the defaults.
+ */
+public final class ClientOverhead {
+    private ClientOverhead() {}
+
+    public static void main(String[] args) throws Exception {
+        CommandLineOptions given = new CommandLineOptions(args);
+        ChainedOptionsBuilder options =
+                new OptionsBuilder()
+                        .parent(given)
+                        .include(ClientCallBenchmark.class.getSimpleName());
+        // Defaults that keep a run to a few minutes; the command line wins.
+        if (!given.getForkCount().hasValue()) {
+            options.forks(1);
+        }
+        if (!given.getWarmupIterations().hasValue()) {
+            options.warmupIterations(3);
+        }
+        if (!given.getWarmupTime().hasValue()) {
+            options.warmupTime(TimeValue.seconds(2));
+        }
+        if (!given.getMeasurementIterations().hasValue()) {
+            options.measurementIterations(5);
+        }
+        if (!given.getMeasurementTime().hasValue()) {
+            options.measurementTime(TimeValue.seconds(2));
+        }
+        Collection<RunResult> results = new Runner(options.build()).run();
+
+        Map<String, Statistics> byName = new HashMap<>();
+        for (RunResult result : results) {
+            String method = result.getParams().getBenchmark();
+            method = method.substring(method.lastIndexOf('.') + 1);
+            byName.put(
+                    method + "/" + result.getParams().getParam("payloadBytes"),
+                    result.getPrimaryResult().getStatistics());
+        }
+
+        System.out.println();
+        System.out.println(
+                "ROS Java client (JNI + Rust) vs grpc-java, loopback echo"
+                        + " (latency: lower is better; throughput: higher is better)");
+        System.out.printf("%-42s %16s %16s %9s%n", "scenario", "grpc-java", "ROS", "ROS/base");
+        for (String payload : new String[] {"256", "262144"}) {
+            String size = payload.equals("256") ? "256 B" : "256 KiB";
+            row(
+                    byName,
+                    "latency p50, 1 in flight, " + size,
+                    "Call",
+                    payload,
+                    s -> s.getPercentile(50),
+                    "µs");
+            row(
+                    byName,
+                    "latency p99, 1 in flight, " + size,
+                    "Call",
+                    payload,
+                    s -> s.getPercentile(99),
+                    "µs");
+            row(
+                    byName,
+                    "throughput, " + ClientCallBenchmark.IN_FLIGHT + " in flight, " + size,
+                    "InFlight",
+                    payload,
+                    Statistics::getMean,
+                    "calls/s");
+        }
+    }
+
+    private static void row(
+            Map<String, Statistics> byName,
+            String scenario,
+            String benchmark,
+            String payload,
+            ToDoubleFunction<Statistics> value,
+            String unit) {
+        Statistics base = byName.get("grpcJava" + benchmark + "/" + payload);
+        Statistics ros = byName.get("ros" + benchmark + "/" + payload);
+        if (base == null || ros == null) {
+            return; // not selected on the command line
+        }
+        double baseValue = value.applyAsDouble(base);
+        double rosValue = value.applyAsDouble(ros);
+        System.out.printf(
+                "%-42s %16s %16s %8.2fx%n",
+                scenario,
+                String.format("%.0f %s", baseValue, unit),
+                String.format("%.0f %s", rosValue, unit),
+                rosValue / baseValue);
+    }
+}

@@ -1,0 +1,59 @@
+package org.flinkros.benchmarks;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.client.RosServer;
+import org.flinkros.client.RosServerOptions;
+import org.flinkros.client.RosServerRequest;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * ROS: a {@link RosServer} whose Java workers poll and echo, as an RpcOperator's workers do, and a
+ * {@link RosClient} over it. Every call crosses JNI twice on each side.
+ */
+final class RosEcho implements AutoCloseable {
+    private static final int WORKERS = 2;
+    private static final int BATCH = 64;
+
+    private final RosServer server;
+    private final RosClient client;
+    private final List<Thread> workers = new ArrayList<>();
+    private volatile boolean running = true;
+
+    RosEcho() {
+        server = RosServer.start(RosServerOptions.defaults());
+        for (int i = 0; i < WORKERS; i++) {
+            Thread worker = new Thread(this::serve, "ros-echo-worker-" + i);
+            worker.setDaemon(true);
+            worker.start();
+            workers.add(worker);
+        }
+        client = RosClient.create();
+        client.updateEndpoints(List.of("127.0.0.1:" + server.port()));
+    }
+
+    private void serve() {
+        while (running) {
+            for (RosServerRequest request : server.poll(BATCH, Duration.ofMillis(20))) {
+                server.complete(request.id(), request.payload());
+            }
+        }
+    }
+
+    CompletableFuture<byte[]> call(byte[] payload) {
+        return client.call("echo", payload);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        for (Thread worker : workers) {
+            worker.join();
+        }
+        client.close();
+        server.close();
+    }
+}

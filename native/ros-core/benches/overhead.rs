@@ -1,0 +1,299 @@
+//! What the ROS runtime costs over plain gRPC.
+//!
+//! Baseline: a tonic client calling a tonic server (same proto, same loopback, same runtime) that
+//! answers inside its handler. ROS: a `RosClient` calling a `RosServer` whose request goes
+//! through the bounded queue to a worker thread that polls it, as a Java worker would, and back.
+//! The difference is the price of the queue hand-off, load balancing, retries bookkeeping,
+//! deadlines and statistics.
+//!
+//! Run with `cargo bench -p ros-core --bench overhead` (release build). Each scenario runs
+//! baseline and ROS alternately for several rounds and prints medians and the ROS/baseline ratio.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use hdrhistogram::Histogram;
+use ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient;
+use ros_core::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
+use ros_core::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
+use ros_core::{ClientConfig, RosClient, RosServer, ServerConfig};
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Channel, Server};
+use tonic::{Request, Response, Status};
+
+const ROUNDS: usize = 5;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let baseline = Baseline::start().await;
+    let ros = Ros::start().await;
+
+    println!(
+        "ROS runtime vs plain tonic gRPC, loopback, {} rounds each (medians; latency: lower is \
+         better; throughput: higher is better)",
+        ROUNDS
+    );
+    println!(
+        "{:<40} {:>14} {:>14} {:>8}",
+        "scenario", "baseline", "ROS", "ROS/base"
+    );
+
+    let small = Bytes::from(vec![7u8; 256]);
+    let large = Bytes::from(vec![7u8; 256 * 1024]);
+    for (name, payload) in [("256 B", &small), ("256 KiB", &large)] {
+        let (base, ros_result) = compare(&baseline, &ros, |target| {
+            sequential(target, payload.clone(), 2_000)
+        })
+        .await;
+        report(
+            &format!("latency p50, 1 in flight, {name}"),
+            &base,
+            &ros_result,
+            |r| r.p50_us,
+            "µs",
+        );
+        report(
+            &format!("latency p99, 1 in flight, {name}"),
+            &base,
+            &ros_result,
+            |r| r.p99_us,
+            "µs",
+        );
+    }
+    for (name, payload, calls) in [("256 B", &small, 50_000), ("256 KiB", &large, 4_000)] {
+        let (base, ros_result) = compare(&baseline, &ros, |target| {
+            concurrent(target, payload.clone(), calls, 64)
+        })
+        .await;
+        report(
+            &format!("throughput, 64 in flight, {name}"),
+            &base,
+            &ros_result,
+            |r| r.calls_per_second,
+            "calls/s",
+        );
+    }
+    ros.stop();
+}
+
+/// Which side a measurement calls.
+#[derive(Clone)]
+enum Target {
+    Baseline(RpcOperatorServiceClient<Channel>),
+    Ros(Arc<RosClient>),
+}
+
+impl Target {
+    async fn call(&self, payload: Bytes) {
+        match self {
+            Target::Baseline(client) => {
+                let request = InvokeRequest {
+                    method: "echo".to_string(),
+                    payload,
+                    ..InvokeRequest::default()
+                };
+                client.clone().invoke(request).await.expect("baseline call");
+            }
+            Target::Ros(client) => {
+                client.call("echo", payload, None).await.expect("ROS call");
+            }
+        }
+    }
+}
+
+struct Measurement {
+    p50_us: f64,
+    p99_us: f64,
+    calls_per_second: f64,
+}
+
+/// Runs `measure` on both sides in alternation, after a warm-up, and keeps every round.
+async fn compare<F, Fut>(
+    baseline: &Baseline,
+    ros: &Ros,
+    measure: F,
+) -> (Vec<Measurement>, Vec<Measurement>)
+where
+    F: Fn(Target) -> Fut,
+    Fut: std::future::Future<Output = Measurement>,
+{
+    let (base_target, ros_target) = (baseline.target(), ros.target());
+    measure(base_target.clone()).await;
+    measure(ros_target.clone()).await;
+    let (mut base, mut ros_results) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        base.push(measure(base_target.clone()).await);
+        ros_results.push(measure(ros_target.clone()).await);
+    }
+    (base, ros_results)
+}
+
+async fn sequential(target: Target, payload: Bytes, calls: usize) -> Measurement {
+    let mut latency = Histogram::<u64>::new(3).expect("histogram");
+    let started = Instant::now();
+    for _ in 0..calls {
+        let call_started = Instant::now();
+        target.call(payload.clone()).await;
+        latency
+            .record(call_started.elapsed().as_nanos() as u64)
+            .expect("record");
+    }
+    Measurement {
+        p50_us: latency.value_at_quantile(0.5) as f64 / 1e3,
+        p99_us: latency.value_at_quantile(0.99) as f64 / 1e3,
+        calls_per_second: calls as f64 / started.elapsed().as_secs_f64(),
+    }
+}
+
+async fn concurrent(target: Target, payload: Bytes, calls: usize, in_flight: usize) -> Measurement {
+    let started = Instant::now();
+    let mut running = FuturesUnordered::new();
+    let mut issued = 0;
+    while issued < calls || !running.is_empty() {
+        while issued < calls && running.len() < in_flight {
+            let (target, payload) = (target.clone(), payload.clone());
+            running.push(async move { target.call(payload).await });
+            issued += 1;
+        }
+        running.next().await;
+    }
+    Measurement {
+        p50_us: f64::NAN,
+        p99_us: f64::NAN,
+        calls_per_second: calls as f64 / started.elapsed().as_secs_f64(),
+    }
+}
+
+fn report(
+    scenario: &str,
+    base: &[Measurement],
+    ros: &[Measurement],
+    value: impl Fn(&Measurement) -> f64,
+    unit: &str,
+) {
+    let base = median(base.iter().map(&value).collect());
+    let ros = median(ros.iter().map(&value).collect());
+    println!(
+        "{:<40} {:>14} {:>14} {:>7.2}x",
+        scenario,
+        format!("{base:.0} {unit}"),
+        format!("{ros:.0} {unit}"),
+        ros / base
+    );
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// A plain tonic server that answers inside its handler.
+struct Baseline {
+    address: String,
+}
+
+struct EchoService;
+
+#[tonic::async_trait]
+impl RpcOperatorService for EchoService {
+    async fn invoke(
+        &self,
+        request: Request<InvokeRequest>,
+    ) -> Result<Response<InvokeResponse>, Status> {
+        Ok(Response::new(InvokeResponse {
+            payload: request.into_inner().payload,
+        }))
+    }
+
+    async fn cancel(
+        &self,
+        _request: Request<CancelRequest>,
+    ) -> Result<Response<CancelResponse>, Status> {
+        Ok(Response::new(CancelResponse { cancelled: 0 }))
+    }
+}
+
+impl Baseline {
+    async fn start() -> Baseline {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let service = RpcOperatorServiceServer::new(EchoService)
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .max_encoding_message_size(64 * 1024 * 1024);
+        tokio::spawn(
+            Server::builder()
+                .add_service(service)
+                .serve_with_incoming(TcpIncoming::from(listener).with_nodelay(Some(true))),
+        );
+        Baseline { address }
+    }
+
+    fn target(&self) -> Target {
+        let channel = Channel::from_shared(format!("http://{}", self.address))
+            .expect("uri")
+            .connect_lazy();
+        Target::Baseline(
+            RpcOperatorServiceClient::new(channel)
+                .max_decoding_message_size(64 * 1024 * 1024)
+                .max_encoding_message_size(64 * 1024 * 1024),
+        )
+    }
+}
+
+/// A ROS instance with one worker thread that echoes, and a client over it.
+struct Ros {
+    /// Kept so that the instance lives as long as the benchmark.
+    _server: Arc<RosServer>,
+    client: Arc<RosClient>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Ros {
+    async fn start() -> Ros {
+        let server = Arc::new(
+            RosServer::start(ServerConfig::default())
+                .await
+                .expect("server starts"),
+        );
+        let stop = Arc::new(AtomicBool::new(false));
+        let (worker_server, worker_stop) = (server.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !worker_stop.load(Ordering::Acquire) {
+                for request in worker_server.poll(64, Duration::from_millis(20)) {
+                    worker_server.complete(request.id, Ok(request.payload.clone()));
+                }
+            }
+        });
+        let client = RosClient::new(ClientConfig::default()).expect("client");
+        client
+            .update_endpoints([server.local_addr().to_string()])
+            .expect("endpoints");
+        Ros {
+            _server: server,
+            client: Arc::new(client),
+            stop,
+        }
+    }
+
+    fn target(&self) -> Target {
+        Target::Ros(self.client.clone())
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        self.client.close();
+    }
+}

@@ -24,7 +24,9 @@ import java.util.concurrent.TimeoutException;
  * <p>Do not block in {@link #asyncInvoke}: it runs on the task's thread. Results arrive on the
  * client's callback thread; completing the {@link ResultFuture} there is safe. Implement {@link
  * org.apache.flink.api.common.functions.RichFunction} as well to get {@code open}/{@code close}
- * calls and the runtime context.
+ * calls and the runtime context. That context is Flink's one for async I/O: metric groups and task
+ * information work, but state and accumulators throw {@code UnsupportedOperationException} (which
+ * fails the task), as in any rich async function.
  *
  * @param <IN> the input record type
  * @param <OUT> the output record type

@@ -1,0 +1,269 @@
+package org.flinkros.tests;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.tests.cluster.ClusterClasspath;
+import org.flinkros.tests.cluster.FlinkProcessCluster;
+import org.flinkros.tests.cluster.FlinkRest;
+import org.flinkros.tests.cluster.FlinkRest.Subtask;
+import org.flinkros.tests.cluster.FlinkRest.Vertex;
+import org.flinkros.tests.cluster.JobJar;
+import org.flinkros.tests.cluster.Poll;
+import org.flinkros.tests.job.SquareJob;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.jobmaster.JobResult;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The one test a MiniCluster cannot replace: a JobManager and three TaskManagers as separate JVMs,
+ * a job jar submitted over REST and loaded by Flink's user-code class loader, and a TaskManager
+ * hosting an RpcOperator service instance killed with SIGKILL while the job calls the service. The
+ * instance must come back on another TaskManager, the calls in flight on it must complete on the
+ * survivor (no record fails, so the data plane never restarts), and the exactly-once output must be
+ * complete.
+ */
+class TaskManagerKillITCase {
+    private static final Logger LOG = LoggerFactory.getLogger(TaskManagerKillITCase.class);
+
+    private static final long RECORDS = 25_000;
+    private static final int TASK_MANAGERS = 3;
+    private static final String SERVICE_VERTEX = "RpcOperatorService: " + SquareJob.SERVICE;
+    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Path work =
+            ClusterClasspath.location(getClass()).resolveSibling("process-cluster");
+    private final Path output = work.resolve("output");
+    private FlinkProcessCluster cluster;
+    private FlinkRest rest;
+    private JobID job;
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void serviceInstanceSurvivesTheLossOfItsTaskManager() throws Exception {
+        // The project's classes reach the cluster only through the job jar.
+        List<Path> classpath =
+                ClusterClasspath.without(
+                        RosClient.class, RpcOperatorServices.class, SquareJob.class, getClass());
+        try (FlinkProcessCluster started =
+                FlinkProcessCluster.start(
+                        work, classpath, TASK_MANAGERS, clusterConfig(), STEP_TIMEOUT)) {
+            cluster = started;
+            rest = cluster.rest();
+            try {
+                killAnInstanceWhileTheJobRuns();
+            } catch (Throwable t) {
+                cluster.printLogTails(80);
+                throw t;
+            }
+        }
+    }
+
+    private static Map<String, String> clusterConfig() {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("jobmanager.execution.failover-strategy", "region");
+        config.put("restart-strategy.type", "fixed-delay");
+        config.put("restart-strategy.fixed-delay.attempts", "10");
+        config.put("restart-strategy.fixed-delay.delay", "1 s");
+        // A killed TaskManager is noticed in seconds: failed heartbeat RPCs, at worst the timeout.
+        config.put("heartbeat.interval", "1 s");
+        config.put("heartbeat.timeout", "5 s");
+        // Slots spread over the TaskManagers: each service instance gets a TaskManager of its own.
+        config.put("taskmanager.load-balance.mode", "SLOTS");
+        return config;
+    }
+
+    private void killAnInstanceWhileTheJobRuns() throws Exception {
+        long submitted = System.nanoTime();
+        job = cluster.submit(jobGraphWithJar());
+
+        // Kill mid-stream: after a completed checkpoint, once a tenth of the output is committed.
+        Poll.until(
+                "a completed checkpoint and committed output",
+                STEP_TIMEOUT,
+                () -> {
+                    cluster.checkAlive();
+                    assertThat(rest.jobState(job)).isIn("INITIALIZING", "CREATED", "RUNNING");
+                    return rest.completedCheckpoints(job) > 0
+                            && SinkOutput.finishedLines(output).size() >= RECORDS / 10;
+                });
+        Subtask victim = instanceAlone(rest.vertices(job));
+        long victimPid = cluster.pid(victim.taskManagerId);
+        long committedBefore = SinkOutput.finishedLines(output).size();
+        long killed = System.nanoTime();
+        cluster.kill(victim.taskManagerId);
+
+        Subtask noticed =
+                Poll.until(
+                        "the JobManager to notice the lost instance",
+                        STEP_TIMEOUT,
+                        () -> {
+                            Subtask now = instance(victim.index);
+                            return now.attempt > victim.attempt || !now.isRunning() ? now : null;
+                        });
+        long noticedAt = System.nanoTime();
+        Subtask back =
+                Poll.until(
+                        "the instance running again on another TaskManager",
+                        STEP_TIMEOUT,
+                        () -> {
+                            cluster.checkAlive();
+                            Subtask now = instance(victim.index);
+                            return now.attempt > victim.attempt
+                                            && now.isRunning()
+                                            && !now.taskManagerId.equals(victim.taskManagerId)
+                                    ? now
+                                    : null;
+                        });
+        long backAt = System.nanoTime();
+
+        JobResult result = cluster.awaitResult(job, STEP_TIMEOUT.multipliedBy(2));
+        long finished = System.nanoTime();
+        assertThat(result.getSerializedThrowable()).isEmpty();
+        assertThat(rest.jobState(job)).isEqualTo("FINISHED");
+
+        List<String> lines = SinkOutput.finishedLines(output);
+        Map<String, Long> servedBy = assertCompleteOutput(lines);
+        long retries = lines.stream().mapToLong(line -> field(line, 4)).max().orElse(0);
+        List<FlinkRest.Failure> failures = rest.failures(job);
+        LOG.info(
+                "Killed {} (pid {}) hosting instance {} after {} committed records. The JobManager"
+                        + " noticed after {} s ({}); the instance was back on {} after {} s"
+                        + " (attempt {}). The job finished {} s after submission, {} s after the"
+                        + " kill: {} records, served by {} (instance@pid); calls sent again to"
+                        + " another instance: {}; failures: {}",
+                victim.taskManagerId,
+                victimPid,
+                victim.index,
+                committedBefore,
+                seconds(noticedAt - killed),
+                noticed,
+                back.taskManagerId,
+                seconds(backAt - killed),
+                back.attempt,
+                seconds(finished - submitted),
+                seconds(finished - killed),
+                RECORDS,
+                servedBy,
+                retries,
+                failures);
+
+        // The kill hit calls in flight (the service is always busy); they went to the survivor.
+        assertThat(retries).isPositive();
+        // The instance served calls before the kill, and again from its new TaskManager.
+        assertThat(servedBy)
+                .containsKey(victim.index + "@" + victimPid)
+                .containsKey(victim.index + "@" + cluster.pid(back.taskManagerId));
+        assertOnlyTheInstanceRestarted(victim.index, back.attempt, failures);
+    }
+
+    /** The job graph, with the job jar a user would submit: flink-ros and the job's classes. */
+    private JobGraph jobGraphWithJar() throws Exception {
+        Path jar =
+                JobJar.build(
+                        work.resolve("square-job.jar"),
+                        List.of(
+                                ClusterClasspath.location(RosClient.class),
+                                ClusterClasspath.location(RpcOperatorServices.class)),
+                        SquareJob.class);
+        assertThat(JobJar.entries(jar))
+                .contains(
+                        "org/flinkros/tests/job/SquareOperator.class",
+                        "org/flinkros/connector/RpcOperatorServices.class",
+                        "org/flinkros/client/RosClient.class")
+                .anyMatch(name -> name.startsWith("native/") && name.contains("ros_jni"));
+        JobGraph graph = SquareJob.build(RECORDS, output);
+        graph.addJar(new org.apache.flink.core.fs.Path(jar.toUri()));
+        graph.setClasspaths(Collections.emptyList());
+        return graph;
+    }
+
+    /** The running service instance whose TaskManager runs no other task of the job. */
+    private static Subtask instanceAlone(List<Vertex> vertices) {
+        Vertex service = null;
+        Map<String, Integer> tasksPerTm = new TreeMap<>();
+        for (Vertex vertex : vertices) {
+            if (vertex.name.contains(SERVICE_VERTEX)) {
+                service = vertex;
+            }
+            for (Subtask subtask : vertex.subtasks) {
+                tasksPerTm.merge(subtask.taskManagerId, 1, Integer::sum);
+            }
+        }
+        assertThat(service).as("service vertex").isNotNull();
+        assertThat(service.subtasks).allSatisfy(s -> assertThat(s.isRunning()).isTrue());
+        for (Subtask instance : service.subtasks) {
+            if (tasksPerTm.get(instance.taskManagerId) == 1) {
+                return instance;
+            }
+        }
+        throw new AssertionError(
+                "no service instance has a TaskManager of its own; tasks per TaskManager: "
+                        + tasksPerTm);
+    }
+
+    private Subtask instance(int index) throws Exception {
+        return rest.vertexNamed(job, SERVICE_VERTEX).subtask(index);
+    }
+
+    /**
+     * Only the killed instance failed and ran again; every other task ran once. A failed record
+     * would have restarted the data plane.
+     */
+    private void assertOnlyTheInstanceRestarted(
+            int instance, int attempt, List<FlinkRest.Failure> failures) throws Exception {
+        assertThat(failures).allSatisfy(f -> assertThat(f.taskName).contains(SERVICE_VERTEX));
+        for (Vertex vertex : rest.vertices(job)) {
+            for (Subtask subtask : vertex.subtasks) {
+                boolean restarted =
+                        vertex.name.contains(SERVICE_VERTEX) && subtask.index == instance;
+                assertThat(subtask.attempt)
+                        .as("attempt of %s %s", vertex.name, subtask)
+                        .isEqualTo(restarted ? attempt : 0);
+            }
+        }
+    }
+
+    /**
+     * Checks that every number has exactly one output line ({@code x,square,instance,pid,retries})
+     * with its square; returns how many lines each instance served, keyed {@code instance@pid}.
+     */
+    private static Map<String, Long> assertCompleteOutput(List<String> lines) {
+        assertThat(lines).hasSize((int) RECORDS);
+        boolean[] seen = new boolean[(int) RECORDS];
+        Map<String, Long> servedBy = new TreeMap<>();
+        for (String line : lines) {
+            int x = (int) field(line, 0);
+            assertThat(seen[x]).as("duplicate output for %s", x).isFalse();
+            seen[x] = true;
+            assertThat(field(line, 1)).as("square of %s", x).isEqualTo((long) x * x);
+            servedBy.merge(field(line, 2) + "@" + field(line, 3), 1L, Long::sum);
+        }
+        // RECORDS lines, none twice: every number is there.
+        return servedBy;
+    }
+
+    private static long field(String line, int index) {
+        return Long.parseLong(line.split(",")[index]);
+    }
+
+    private static String seconds(long nanos) {
+        return String.format("%.1f", nanos / 1e9);
+    }
+}

@@ -1,0 +1,101 @@
+package org.flinkros.tests.cluster;
+
+import java.io.File;
+import java.net.MalformedURLException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The classpath of the cluster's JVMs: the test JVM's classpath (Flink, its connectors, logging)
+ * without this project's own classes, which reach the cluster only inside the job jar, as they
+ * would on a real Flink installation.
+ */
+public final class ClusterClasspath {
+    private ClusterClasspath() {}
+
+    /**
+     * The test JVM's classpath without the build output of the modules of {@code projectClasses}:
+     * every entry in the directory that holds one of their jars or classes directories (a module's
+     * {@code target/}, or its version directory in the local Maven repository).
+     *
+     * @throws IllegalStateException if any of {@code projectClasses} still loads from the result
+     */
+    public static List<Path> without(Class<?>... projectClasses) {
+        Set<Path> excluded = new LinkedHashSet<>();
+        for (Class<?> projectClass : projectClasses) {
+            excluded.add(location(projectClass).getParent());
+        }
+        List<Path> classpath = new ArrayList<>();
+        for (Path entry : testClasspath()) {
+            if (excluded.stream().noneMatch(entry::startsWith)) {
+                classpath.add(entry);
+            }
+        }
+        for (Class<?> projectClass : projectClasses) {
+            if (loads(classpath, projectClass.getName())) {
+                throw new IllegalStateException(
+                        projectClass.getName() + " is still on the cluster classpath " + classpath);
+            }
+        }
+        return classpath;
+    }
+
+    /** The jar or classes directory a class was loaded from. */
+    public static Path location(Class<?> type) {
+        try {
+            return Paths.get(type.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    .toAbsolutePath()
+                    .normalize();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("cannot locate " + type, e);
+        }
+    }
+
+    /** Whether a JVM started with only {@code classpath} would load {@code className}. */
+    public static boolean loads(List<Path> classpath, String className) {
+        URL[] urls = new URL[classpath.size()];
+        try {
+            for (int i = 0; i < urls.length; i++) {
+                urls[i] = classpath.get(i).toUri().toURL();
+            }
+        } catch (MalformedURLException e) {
+            throw new IllegalStateException(e);
+        }
+        // The platform loader as parent: nothing from the test JVM's own classpath leaks in.
+        try (URLClassLoader loader =
+                new URLClassLoader(urls, ClassLoader.getPlatformClassLoader())) {
+            Class.forName(className, false, loader);
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The test JVM's classpath. Surefire and Failsafe may start the JVM from a manifest-only jar;
+     * they then name the real classpath in {@code surefire.test.class.path}.
+     */
+    private static List<Path> testClasspath() {
+        String classpath = System.getProperty("surefire.test.class.path");
+        if (classpath == null || classpath.isEmpty()) {
+            classpath = System.getProperty("java.class.path");
+        }
+        List<Path> entries = new ArrayList<>();
+        for (String entry : Arrays.asList(classpath.split(File.pathSeparator))) {
+            if (!entry.isEmpty()) {
+                entries.add(Paths.get(entry).toAbsolutePath().normalize());
+            }
+        }
+        return entries;
+    }
+}

@@ -1,0 +1,174 @@
+package org.flinkros.tests.cluster;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the JobManager's REST API: what the cluster runs and where. Plain HTTP GETs, so the test
+ * sees what an operator of the cluster would.
+ */
+public final class FlinkRest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private final String baseUrl;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final ObjectMapper json = new ObjectMapper();
+
+    FlinkRest(int port) {
+        this.baseUrl = "http://127.0.0.1:" + port;
+    }
+
+    /** GETs {@code path}; any answer but 200 (or no answer) is an {@link IOException}. */
+    public JsonNode get(String path) throws IOException {
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(TIMEOUT).GET().build();
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException(
+                    "GET " + path + ": " + response.statusCode() + " " + response.body());
+        }
+        return json.readTree(response.body());
+    }
+
+    /** The ids of the registered TaskManagers. */
+    public List<String> taskManagerIds() throws IOException {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode tm : get("/taskmanagers").path("taskmanagers")) {
+            ids.add(tm.path("id").asText());
+        }
+        return ids;
+    }
+
+    /** The job's state, e.g. RUNNING or FINISHED. */
+    public String jobState(JobID job) throws IOException {
+        return get("/jobs/" + job).path("state").asText();
+    }
+
+    /** How many checkpoints of the job completed. */
+    public long completedCheckpoints(JobID job) throws IOException {
+        return get("/jobs/" + job + "/checkpoints").path("counts").path("completed").asLong();
+    }
+
+    /** The job's vertices, with the current attempt of each subtask. */
+    public List<Vertex> vertices(JobID job) throws IOException {
+        List<Vertex> vertices = new ArrayList<>();
+        for (JsonNode vertex : get("/jobs/" + job).path("vertices")) {
+            vertices.add(vertex(job, vertex.path("id").asText()));
+        }
+        return vertices;
+    }
+
+    /** The vertex whose name contains {@code name}. */
+    public Vertex vertexNamed(JobID job, String name) throws IOException {
+        for (JsonNode vertex : get("/jobs/" + job).path("vertices")) {
+            if (vertex.path("name").asText().contains(name)) {
+                return vertex(job, vertex.path("id").asText());
+            }
+        }
+        throw new IllegalStateException("job " + job + " has no vertex named like '" + name + "'");
+    }
+
+    private Vertex vertex(JobID job, String id) throws IOException {
+        JsonNode vertex = get("/jobs/" + job + "/vertices/" + id);
+        List<Subtask> subtasks = new ArrayList<>();
+        for (JsonNode subtask : vertex.path("subtasks")) {
+            subtasks.add(
+                    new Subtask(
+                            subtask.path("subtask").asInt(),
+                            subtask.path("status").asText(),
+                            subtask.path("attempt").asInt(),
+                            subtask.path("taskmanager-id").asText()));
+        }
+        return new Vertex(id, vertex.path("name").asText(), subtasks);
+    }
+
+    /** The failures the job went through (its exception history), oldest last. */
+    public List<Failure> failures(JobID job) throws IOException {
+        List<Failure> failures = new ArrayList<>();
+        for (JsonNode entry :
+                get("/jobs/" + job + "/exceptions").path("exceptionHistory").path("entries")) {
+            failures.add(
+                    new Failure(
+                            entry.path("taskName").asText(),
+                            entry.path("taskManagerId").asText(),
+                            entry.path("exceptionName").asText()));
+        }
+        return failures;
+    }
+
+    /** A job vertex. */
+    public static final class Vertex {
+        public final String id;
+        public final String name;
+        public final List<Subtask> subtasks;
+
+        Vertex(String id, String name, List<Subtask> subtasks) {
+            this.id = id;
+            this.name = name;
+            this.subtasks = subtasks;
+        }
+
+        /** Subtask {@code index}. */
+        public Subtask subtask(int index) {
+            return subtasks.get(index);
+        }
+    }
+
+    /** The current attempt of a subtask and the TaskManager it runs on. */
+    public static final class Subtask {
+        public final int index;
+        public final String status;
+        public final int attempt;
+        public final String taskManagerId;
+
+        Subtask(int index, String status, int attempt, String taskManagerId) {
+            this.index = index;
+            this.status = status;
+            this.attempt = attempt;
+            this.taskManagerId = taskManagerId;
+        }
+
+        public boolean isRunning() {
+            return "RUNNING".equals(status);
+        }
+
+        @Override
+        public String toString() {
+            return "#" + index + " " + status + " attempt " + attempt + " on " + taskManagerId;
+        }
+    }
+
+    /** One entry of a job's exception history. */
+    public static final class Failure {
+        public final String taskName;
+        public final String taskManagerId;
+        public final String exception;
+
+        Failure(String taskName, String taskManagerId, String exception) {
+            this.taskName = taskName;
+            this.taskManagerId = taskManagerId;
+            this.exception = exception;
+        }
+
+        @Override
+        public String toString() {
+            return taskName + " on " + taskManagerId + ": " + exception;
+        }
+    }
+}

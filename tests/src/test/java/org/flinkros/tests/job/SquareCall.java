@@ -1,0 +1,36 @@
+package org.flinkros.tests.job;
+
+import org.flinkros.client.RosClient;
+import org.flinkros.connector.RosAsyncFunction;
+
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+
+import java.util.Collections;
+
+/**
+ * The data plane's call: one "square" request per number, one output line per reply. The line also
+ * carries how many calls the client had sent again to another instance when this one was made, so
+ * that the output alone shows whether calls were failed over.
+ */
+public final class SquareCall implements RosAsyncFunction<Long, String> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void asyncInvoke(Long x, RosClient client, ResultFuture<String> result) {
+        long retriesSoFar = client.stats().retries();
+        client.call(SquareOperator.METHOD, SquareOperator.request(x))
+                .whenComplete(
+                        (reply, error) -> {
+                            if (error != null) {
+                                // Fails the record and so the data plane: the test must see it.
+                                result.completeExceptionally(error);
+                            } else {
+                                result.complete(
+                                        Collections.singleton(
+                                                SquareOperator.outputLine(x, reply)
+                                                        + ","
+                                                        + retriesSoFar));
+                            }
+                        });
+    }
+}

@@ -19,6 +19,7 @@ mod retry;
 pub mod server;
 pub mod stats;
 pub mod status;
+pub mod sync;
 
 /// Code generated from `proto/ros/v1/ros.proto`.
 #[allow(missing_docs, clippy::all)]

@@ -122,11 +122,7 @@ impl RequestQueue {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves the maps consistent (every mutation is a single
-        // insert or remove), so a poisoned lock is still safe to use.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// Queues a request, or refuses it at once when the queue is full or closed.

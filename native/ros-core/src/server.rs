@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,6 +24,7 @@ use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorS
 use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
 use crate::queue::{Admission, RequestQueue, ServerRequest, ServerStats};
 use crate::status::{RosError, StatusCode};
+use crate::sync::lock;
 
 /// How a service instance listens, checks and queues.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,12 +215,6 @@ impl RosServer {
             let _ = stop.send(());
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Drop for RosServer {

@@ -20,13 +20,13 @@ impl LatencyHistogram {
 
     pub(crate) fn record(&self, duration: Duration) {
         let micros = (duration.as_micros() as u64).clamp(1, 3_600_000_000);
-        let mut histogram = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut histogram = crate::sync::lock(&self.0);
         // Saturated above, so recording cannot fail.
         let _ = histogram.record(micros);
     }
 
     pub(crate) fn snapshot(&self) -> LatencySnapshot {
-        let histogram = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let histogram = crate::sync::lock(&self.0);
         LatencySnapshot {
             count: histogram.len(),
             mean_micros: histogram.mean() as u64,

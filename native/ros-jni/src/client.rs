@@ -28,9 +28,7 @@ struct CallRegistry {
 
 impl CallRegistry {
     fn lock(&self) -> MutexGuard<'_, HashMap<i64, AbortHandle>> {
-        self.running
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        ros_core::sync::lock(&self.running)
     }
 }
 

@@ -51,9 +51,7 @@ impl LeaseSlot {
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<RuntimeLease>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        ros_core::sync::lock(&self.0)
     }
 
     /// The runtime to spawn on, unless the object is closed.

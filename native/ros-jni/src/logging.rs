@@ -80,10 +80,7 @@ pub(crate) fn dropped() -> u64 {
 
 /// Waits up to `timeout` for events and takes at most `max` of them.
 pub(crate) fn drain(max: usize, timeout: Duration) -> Vec<LogRecord> {
-    let receiver = bridge()
-        .receiver
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let receiver = ros_core::sync::lock(&bridge().receiver);
     let mut records = Vec::new();
     match receiver.recv_timeout(timeout) {
         Ok(first) => records.push(first),

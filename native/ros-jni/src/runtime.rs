@@ -23,9 +23,7 @@ struct Shared {
 static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
 
 fn shared() -> MutexGuard<'static, Option<Shared>> {
-    SHARED
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    ros_core::sync::lock(&SHARED)
 }
 
 /// A claim on the shared runtime; the runtime lives while any lease does.

@@ -186,12 +186,10 @@ class FailureIsolationITCase {
         assertFinished(result);
 
         AccessExecutionGraph graph = Clusters.graph(cluster, job.getJobID());
-        assertThat(Clusters.attempts(Clusters.vertex(graph, "RpcOperatorService")))
+        assertThat(Clusters.serviceAttempts(graph))
                 .as("service instances were never restarted")
                 .containsOnly(0);
-        assertThat(
-                        Clusters.verticesExcept(graph, "RpcOperatorService").stream()
-                                .flatMap(v -> Clusters.attempts(v).stream()))
+        assertThat(Clusters.dataPlaneAttempts(graph))
                 .as("the data plane restarted")
                 .anySatisfy(attempt -> assertThat(attempt).isPositive());
         assertThat(TestModel.probe(key).opens)
@@ -221,12 +219,10 @@ class FailureIsolationITCase {
         // Finishing proves that no call failed: a failed call fails the job.
         assertFinished(result);
         AccessExecutionGraph graph = Clusters.graph(cluster, job.getJobID());
-        assertThat(Clusters.attempts(Clusters.vertex(graph, "RpcOperatorService")))
+        assertThat(Clusters.serviceAttempts(graph))
                 .as("only the crashed instance restarted")
                 .containsExactly(0, 1);
-        assertThat(
-                        Clusters.verticesExcept(graph, "RpcOperatorService").stream()
-                                .flatMap(v -> Clusters.attempts(v).stream()))
+        assertThat(Clusters.dataPlaneAttempts(graph))
                 .as("the data plane never restarted")
                 .containsOnly(0);
 
@@ -268,7 +264,7 @@ class FailureIsolationITCase {
                 () -> probe.executed.get() > 4000);
 
         AccessExecutionJobVertex serviceVertex =
-                Clusters.vertex(Clusters.graph(cluster, id), "RpcOperatorService");
+                Clusters.vertex(Clusters.graph(cluster, id), Clusters.SERVICE_VERTEX);
         ResourceID host =
                 serviceVertex
                         .getTaskVertices()[1]
@@ -282,16 +278,14 @@ class FailureIsolationITCase {
         JobResult result = cluster.requestJobResult(id).get(3, TimeUnit.MINUTES);
         assertFinished(result);
         AccessExecutionGraph graph = Clusters.graph(cluster, id);
-        AccessExecutionJobVertex service1 = Clusters.vertex(graph, "RpcOperatorService");
+        AccessExecutionJobVertex service1 = Clusters.vertex(graph, Clusters.SERVICE_VERTEX);
         assertThat(Clusters.attempts(service1)).containsExactly(0, 1);
         assertThat(
                         service1.getTaskVertices()[1]
                                 .getCurrentAssignedResourceLocation()
                                 .getResourceID())
                 .isNotEqualTo(host);
-        assertThat(
-                        Clusters.verticesExcept(graph, "RpcOperatorService").stream()
-                                .flatMap(v -> Clusters.attempts(v).stream()))
+        assertThat(Clusters.dataPlaneAttempts(graph))
                 .as("the data plane never restarted")
                 .containsOnly(0);
         assertCompleteAndUnique(ExactlyOnceSink.committed(sink), records);
@@ -341,7 +335,7 @@ class FailureIsolationITCase {
 
         long issued = ISSUED.get();
         long executed = TestModel.probe(key).executed.get();
-        long cancelled = sumGauges(job.getJobID(), "RpcOperatorService", "ros.cancelled");
+        long cancelled = sumGauges(job.getJobID(), Clusters.SERVICE_VERTEX, "ros.cancelled");
         System.out.printf(
                 "Data plane failed with requests queued: issued %d, cancelled while queued %d,"
                         + " executed %d%n",
@@ -432,13 +426,14 @@ class FailureIsolationITCase {
         assertThat(sumGauges(id, "RosAsync", "ros.failed.unavailable")).isZero();
         assertThat(sumGauges(id, "RosAsync", "ros.inFlight")).isZero();
         assertThat(histogramCounts(id, "RosAsync", "ros.latencyMicros")).isEqualTo(records);
-        assertThat(sumGauges(id, "RpcOperatorService", "ros.completed")).isEqualTo(records);
-        assertThat(sumGauges(id, "RpcOperatorService", "ros.queueDepth")).isZero();
-        assertThat(histogramCounts(id, "RpcOperatorService", "ros.executionMicros"))
+        assertThat(sumGauges(id, Clusters.SERVICE_VERTEX, "ros.completed")).isEqualTo(records);
+        assertThat(sumGauges(id, Clusters.SERVICE_VERTEX, "ros.queueDepth")).isZero();
+        assertThat(histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.executionMicros"))
                 .isEqualTo(records);
-        assertThat(histogramCounts(id, "RpcOperatorService", "ros.queueWaitMicros"))
+        assertThat(histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.queueWaitMicros"))
                 .isEqualTo(records);
-        assertThat(histogramCounts(id, "RpcOperatorService", "ros.batchSize")).isEqualTo(records);
+        assertThat(histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.batchSize"))
+                .isEqualTo(records);
     }
 
     /** The sum of the gauges named {@code metric} under operators named like {@code task}. */

@@ -1,5 +1,6 @@
 package org.flinkros.connector;
 
+import org.flinkros.connector.testing.Clusters;
 import org.flinkros.connector.testing.ExactlyOnceSink;
 import org.flinkros.connector.testing.TestModel;
 
@@ -86,7 +87,7 @@ class GpuResourceITCase {
         JobGraph job = gpuJob(key, 200);
         JobVertex service = null;
         for (JobVertex vertex : job.getVertices()) {
-            if (vertex.getName().contains("RpcOperatorService")) {
+            if (vertex.getName().contains(Clusters.SERVICE_VERTEX)) {
                 service = vertex;
             }
         }

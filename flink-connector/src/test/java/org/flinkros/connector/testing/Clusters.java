@@ -16,6 +16,9 @@ import java.util.concurrent.Callable;
 
 /** What tests need to know about a MiniCluster and the jobs on it. */
 public final class Clusters {
+    /** What the name of a service's vertex contains. */
+    public static final String SERVICE_VERTEX = "RpcOperatorService";
+
     private Clusters() {}
 
     /** Polls {@code condition} until it holds, failing after {@code limit}. */
@@ -41,7 +44,7 @@ public final class Clusters {
     }
 
     /** The vertices whose names do not contain {@code name}. */
-    public static List<AccessExecutionJobVertex> verticesExcept(
+    private static List<AccessExecutionJobVertex> verticesExcept(
             AccessExecutionGraph graph, String name) {
         List<AccessExecutionJobVertex> others = new ArrayList<>();
         for (AccessExecutionJobVertex vertex : graph.getVerticesTopologically()) {
@@ -57,6 +60,20 @@ public final class Clusters {
         List<Integer> attempts = new ArrayList<>();
         for (AccessExecutionVertex subtask : vertex.getTaskVertices()) {
             attempts.add(subtask.getCurrentExecutionAttempt().getAttemptNumber());
+        }
+        return attempts;
+    }
+
+    /** The current attempt numbers of the service instances (the RpcOperatorService vertex). */
+    public static List<Integer> serviceAttempts(AccessExecutionGraph graph) {
+        return attempts(vertex(graph, SERVICE_VERTEX));
+    }
+
+    /** The current attempt numbers of every data-plane subtask (all vertices but the service). */
+    public static List<Integer> dataPlaneAttempts(AccessExecutionGraph graph) {
+        List<Integer> attempts = new ArrayList<>();
+        for (AccessExecutionJobVertex vertex : verticesExcept(graph, SERVICE_VERTEX)) {
+            attempts.addAll(attempts(vertex));
         }
         return attempts;
     }

@@ -72,6 +72,8 @@ pub struct ClientConfig {
     pub ejection_max: Duration,
     /// The service's token, sent with every request.
     pub token: Option<ServiceToken>,
+    /// The name of the service called, for error messages.
+    pub service_name: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -93,6 +95,7 @@ impl Default for ClientConfig {
             ejection_min: Duration::from_millis(100),
             ejection_max: Duration::from_secs(10),
             token: None,
+            service_name: None,
         }
     }
 }
@@ -317,8 +320,14 @@ impl RosClient {
             timeout_millis: u64::MAX,
         });
         if size > limit {
+            let target = match &self.inner.config.service_name {
+                Some(service) => format!("method '{method}' of service '{service}'"),
+                None => format!("'{method}'"),
+            };
             return Err(RosError::invalid_argument(format!(
-                "request to '{method}' is {size} bytes, over the limit of {limit} bytes"
+                "request to {target} is {size} bytes, over the service's limit of {limit} bytes \
+                 (option maxMessageBytes): send smaller records or raise maxMessageBytes of the \
+                 service (RosDescriptor) and of its callers"
             )));
         }
         Ok(())

@@ -87,6 +87,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
     ejection_min_millis: jlong,
     ejection_max_millis: jlong,
     token: JString<'local>,
+    service_name: JString<'local>,
 ) -> jlong {
     env.with_env(|env| -> NativeResult<jlong> {
         let token = if token.is_null() {
@@ -115,6 +116,11 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
             ejection_min: millis(ejection_min_millis),
             ejection_max: millis(ejection_max_millis),
             token,
+            service_name: if service_name.is_null() {
+                None
+            } else {
+                Some(service_name.try_to_string(env)?)
+            },
         };
         let client = RosClient::new(config)?;
         let runtime = RuntimeLease::acquire()

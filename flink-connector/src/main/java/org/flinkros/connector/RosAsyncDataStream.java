@@ -1,6 +1,7 @@
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClientOptions;
+import org.flinkros.connector.internal.LocalClusterSlots;
 import org.flinkros.connector.internal.client.RosAsyncFunctionAdapter;
 import org.flinkros.connector.internal.client.RosAsyncOperatorFactory;
 
@@ -10,6 +11,7 @@ import org.apache.flink.api.java.typeutils.TypeExtractor;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.util.Utils;
 
 import javax.annotation.Nullable;
@@ -184,6 +186,13 @@ public final class RosAsyncDataStream {
                                 true);
 
         service.registerClientOperator();
+        if (input.getExecutionEnvironment() instanceof LocalStreamEnvironment) {
+            LocalClusterSlots.fitDataPlane(
+                    input.getExecutionEnvironment(),
+                    Math.max(
+                            input.getParallelism(),
+                            input.getExecutionEnvironment().getParallelism()));
+        }
         RosAsyncFunctionAdapter<IN, OUT> adapter =
                 new RosAsyncFunctionAdapter<>(
                         function,
@@ -191,6 +200,12 @@ public final class RosAsyncDataStream {
                         clientOptions.toBuilder()
                                 .defaultTimeout(timeout)
                                 .token(service.token())
+                                .serviceName(service.getName())
+                                // Refuse what the instances would refuse, before sending it.
+                                .maxMessageBytes(
+                                        Math.min(
+                                                clientOptions.maxMessageBytes(),
+                                                service.getMaxMessageBytes()))
                                 .build());
         RosAsyncOperatorFactory<IN, OUT> factory =
                 new RosAsyncOperatorFactory<>(

@@ -37,6 +37,7 @@ public final class RosDescriptor implements Serializable {
     private final String bindHost;
     private final int queueCapacity;
     private final int maxMessageBytes;
+    private final int maxOpenAttempts;
 
     private RosDescriptor(Builder builder) {
         this.name = builder.name;
@@ -51,6 +52,7 @@ public final class RosDescriptor implements Serializable {
         this.bindHost = builder.bindHost;
         this.queueCapacity = builder.queueCapacity;
         this.maxMessageBytes = builder.maxMessageBytes;
+        this.maxOpenAttempts = builder.maxOpenAttempts;
     }
 
     /**
@@ -80,12 +82,25 @@ public final class RosDescriptor implements Serializable {
         return parallelism;
     }
 
-    /** CPU cores of each instance's slot. */
+    /**
+     * Whether the service declares resources for its slots. Without (the default), its slot sharing
+     * group has no resource profile and its instances take ordinary slots, like the data plane's;
+     * with, every slot is requested with that profile (Flink's fine-grained resource management).
+     */
+    public boolean hasResourceProfile() {
+        return cpuCores > 0
+                || taskHeapMemoryMb > 0
+                || taskOffHeapMemoryMb > 0
+                || managedMemoryMb > 0
+                || gpus > 0;
+    }
+
+    /** CPU cores of each instance's slot; 0 when not declared. */
     public double getCpuCores() {
         return cpuCores;
     }
 
-    /** Task heap of each instance's slot, in MiB. */
+    /** Task heap of each instance's slot, in MiB; 0 when not declared. */
     public int getTaskHeapMemoryMb() {
         return taskHeapMemoryMb;
     }
@@ -128,13 +143,27 @@ public final class RosDescriptor implements Serializable {
         return maxMessageBytes;
     }
 
+    /**
+     * How many times in a row an instance may fail to start (its {@code open()} throws) before the
+     * job fails without restarting.
+     */
+    public int getMaxOpenAttempts() {
+        return maxOpenAttempts;
+    }
+
     /** The uid of the service's operator in the job graph. */
     public String getUid() {
         return "ros-svc-" + name;
     }
 
-    /** The service's own SlotSharingGroup, with the declared resources. */
+    /**
+     * The service's own SlotSharingGroup: with the declared resources, or with no resource profile
+     * when none are declared.
+     */
     public SlotSharingGroup getSlotSharingGroup() {
+        if (!hasResourceProfile()) {
+            return SlotSharingGroup.newBuilder("ros-" + name).build();
+        }
         SlotSharingGroup.Builder group =
                 SlotSharingGroup.newBuilder("ros-" + name)
                         .setCpuCores(cpuCores)
@@ -173,6 +202,8 @@ public final class RosDescriptor implements Serializable {
                 + queueCapacity
                 + ", maxMessageBytes="
                 + maxMessageBytes
+                + ", maxOpenAttempts="
+                + maxOpenAttempts
                 + '}';
     }
 
@@ -182,8 +213,8 @@ public final class RosDescriptor implements Serializable {
         private final String name;
         private final RpcOperator operator;
         private int parallelism = 1;
-        private double cpuCores = 1.0;
-        private int taskHeapMemoryMb = 512;
+        private double cpuCores = 0;
+        private int taskHeapMemoryMb = 0;
         private int taskOffHeapMemoryMb = 0;
         private int managedMemoryMb = 0;
         private int gpus = 0;
@@ -191,6 +222,7 @@ public final class RosDescriptor implements Serializable {
         private String bindHost = "0.0.0.0";
         private int queueCapacity = RosServerOptions.defaults().queueCapacity();
         private int maxMessageBytes = RosServerOptions.defaults().maxMessageBytes();
+        private int maxOpenAttempts = 3;
 
         private Builder(String name, RpcOperator operator) {
             if (name == null || !NAME.matcher(name).matches()) {
@@ -214,7 +246,10 @@ public final class RosDescriptor implements Serializable {
             return this;
         }
 
-        /** CPU cores of each instance's slot. Default 1.0. */
+        /**
+         * CPU cores of each instance's slot. Not declared by default: see {@link #taskHeapMemoryMb}
+         * for what declaring resources means.
+         */
         public Builder cpuCores(double cpuCores) {
             if (!(cpuCores > 0) || Double.isInfinite(cpuCores)) {
                 throw new IllegalArgumentException("cpuCores must be positive, got " + cpuCores);
@@ -223,7 +258,16 @@ public final class RosDescriptor implements Serializable {
             return this;
         }
 
-        /** Task heap of each instance's slot, in MiB. Default 512. */
+        /**
+         * Task heap of each instance's slot, in MiB. Not declared by default.
+         *
+         * <p>Without declared resources the instances take ordinary slots of the cluster. Declaring
+         * any resource (this, {@link #cpuCores}, memory or {@link #gpus}) gives the service's slot
+         * sharing group a resource profile (Flink's fine-grained resource management), which then
+         * needs both {@code cpuCores} and {@code taskHeapMemoryMb}; the data plane's slot sharing
+         * groups should declare their resources too, or Flink may place a data-plane task in a slot
+         * sized for an instance and leave the instance waiting.
+         */
         public Builder taskHeapMemoryMb(int taskHeapMemoryMb) {
             if (taskHeapMemoryMb < 1) {
                 throw new IllegalArgumentException(
@@ -233,13 +277,13 @@ public final class RosDescriptor implements Serializable {
             return this;
         }
 
-        /** Task off-heap memory of each instance's slot, in MiB. Default 0. */
+        /** Task off-heap memory of each instance's slot, in MiB. Not declared by default. */
         public Builder taskOffHeapMemoryMb(int taskOffHeapMemoryMb) {
             this.taskOffHeapMemoryMb = notNegative("taskOffHeapMemoryMb", taskOffHeapMemoryMb);
             return this;
         }
 
-        /** Managed memory of each instance's slot, in MiB. Default 0. */
+        /** Managed memory of each instance's slot, in MiB. Not declared by default. */
         public Builder managedMemoryMb(int managedMemoryMb) {
             this.managedMemoryMb = notNegative("managedMemoryMb", managedMemoryMb);
             return this;
@@ -309,9 +353,42 @@ public final class RosDescriptor implements Serializable {
             return this;
         }
 
-        /** The descriptor. */
+        /**
+         * How many times in a row an instance may fail to start (its {@code open()} throws) before
+         * the job fails without restarting, naming the service and the cause. Default 3. Flink's
+         * restart strategy restarts the instance after each earlier failure; a start that serves
+         * resets the count.
+         */
+        public Builder maxOpenAttempts(int maxOpenAttempts) {
+            if (maxOpenAttempts < 1) {
+                throw new IllegalArgumentException(
+                        "maxOpenAttempts must be at least 1, got " + maxOpenAttempts);
+            }
+            this.maxOpenAttempts = maxOpenAttempts;
+            return this;
+        }
+
+        /**
+         * The descriptor.
+         *
+         * @throws IllegalArgumentException if resources are declared without both {@code cpuCores}
+         *     and {@code taskHeapMemoryMb}, which Flink needs for a resource profile
+         */
         public RosDescriptor build() {
-            return new RosDescriptor(this);
+            RosDescriptor descriptor = new RosDescriptor(this);
+            if (descriptor.hasResourceProfile() && (cpuCores == 0 || taskHeapMemoryMb == 0)) {
+                throw new IllegalArgumentException(
+                        "RpcOperator service '"
+                                + name
+                                + "' declares resources ("
+                                + descriptor
+                                + ") but not both cpuCores and taskHeapMemoryMb, which Flink's"
+                                + " fine-grained resource management needs for a slot profile:"
+                                + " add .cpuCores(..) and .taskHeapMemoryMb(..) sized to fit a"
+                                + " slot of your TaskManagers, or declare no resources to use"
+                                + " ordinary slots");
+            }
+            return descriptor;
         }
     }
 }

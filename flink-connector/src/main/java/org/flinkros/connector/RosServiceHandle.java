@@ -18,6 +18,7 @@ public final class RosServiceHandle implements Serializable {
     private final String serviceId;
     private final String name;
     private final int parallelism;
+    private final int maxMessageBytes;
     private final String token;
     private final AtomicInteger clientOperators;
 
@@ -25,11 +26,13 @@ public final class RosServiceHandle implements Serializable {
             String serviceId,
             String name,
             int parallelism,
+            int maxMessageBytes,
             String token,
             AtomicInteger clientOperators) {
         this.serviceId = Objects.requireNonNull(serviceId);
         this.name = Objects.requireNonNull(name);
         this.parallelism = parallelism;
+        this.maxMessageBytes = maxMessageBytes;
         this.token = Objects.requireNonNull(token);
         this.clientOperators = clientOperators;
     }
@@ -47,6 +50,11 @@ public final class RosServiceHandle implements Serializable {
     /** How many instances the service runs. */
     public int getParallelism() {
         return parallelism;
+    }
+
+    /** The largest request or response the service's instances accept, in bytes. */
+    public int getMaxMessageBytes() {
+        return maxMessageBytes;
     }
 
     /** The service's secret token, which calls must carry. */

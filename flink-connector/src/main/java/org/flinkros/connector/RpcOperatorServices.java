@@ -2,15 +2,16 @@ package org.flinkros.connector;
 
 import org.flinkros.client.ServiceTokens;
 import org.flinkros.connector.internal.ConfigurationChecks;
+import org.flinkros.connector.internal.LocalClusterSlots;
 import org.flinkros.connector.internal.service.RosServiceSource;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.operators.SlotSharingGroup;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,18 @@ public final class RpcOperatorServices {
         for (String finding : ConfigurationChecks.findings(env.getConfiguration())) {
             LOG.warn("RpcOperator service '{}': {}", descriptor.getName(), finding);
         }
+        if (descriptor.hasResourceProfile()) {
+            LOG.warn(
+                    "RpcOperator service '{}' declares resources, so its slots are requested with"
+                            + " a resource profile (fine-grained resource management). Declare"
+                            + " resources for the data plane's slot sharing groups too: Flink may"
+                            + " otherwise place a data-plane task without a profile in a slot sized"
+                            + " for an instance and leave the instance waiting for a slot.",
+                    descriptor.getName());
+        }
+        if (env instanceof LocalStreamEnvironment) {
+            LocalClusterSlots.reserveForService(env, descriptor.getParallelism());
+        }
         String serviceId = UUID.randomUUID().toString();
         // Made now and carried by the job graph to both sides: instances refuse calls without it.
         String token = ServiceTokens.generate();
@@ -73,25 +86,25 @@ public final class RpcOperatorServices {
         SlotSharingGroup group = descriptor.getSlotSharingGroup();
         String name = "RpcOperatorService: " + descriptor.getName();
 
-        // A source needs a consumer to be part of the job; the discarding sink chains to it.
-        env.fromSource(
+        // The source alone is the service's vertex ("Source: RpcOperatorService: <name>"): it has
+        // no consumer, so it is registered with the job directly.
+        DataStreamSource<Void> instances =
+                env.fromSource(
                         new RosServiceSource(serviceId, token, descriptor, clientOperators),
                         WatermarkStrategy.noWatermarks(),
                         name,
-                        Types.VOID)
+                        Types.VOID);
+        instances
                 .uid(descriptor.getUid())
                 .setParallelism(descriptor.getParallelism())
-                .slotSharingGroup(group)
-                .sinkTo(new DiscardingSink<>())
-                .uid(descriptor.getUid() + "-sink")
-                .name(name + " (end)")
-                .setParallelism(descriptor.getParallelism())
                 .slotSharingGroup(group);
+        env.addOperator(instances.getTransformation());
 
         return new RosServiceHandle(
                 serviceId,
                 descriptor.getName(),
                 descriptor.getParallelism(),
+                descriptor.getMaxMessageBytes(),
                 token,
                 clientOperators);
     }

@@ -340,9 +340,17 @@ class FailureIsolationITCase {
                 "Data plane failed with requests queued: issued %d, cancelled while queued %d,"
                         + " executed %d%n",
                 issued, cancelled, executed);
-        assertThat(cancelled).as("queued requests of the failed attempt were dropped").isPositive();
-        assertThat(executed).isLessThanOrEqualTo(issued - cancelled);
+        // The restarted attempt runs every record once; what ran beyond that came from the failed
+        // attempt, which had about 150 requests queued: only those the serial 20 ms model took
+        // before the drop reached the instance may have run (3 in a typical run). The rest were
+        // dropped, either
+        // counted as cancelled or, when its connection was reset before the instance took them,
+        // never admitted at all.
         assertThat(executed).isGreaterThanOrEqualTo(records);
+        assertThat(executed - records)
+                .as("requests of the failed attempt that ran (%d were issued)", issued - records)
+                .isLessThanOrEqualTo(10);
+        assertThat(executed).isLessThanOrEqualTo(issued - cancelled);
         assertCompleteAndUnique(ExactlyOnceSink.committed(sink), records);
     }
 

@@ -28,6 +28,36 @@ class RosDescriptorTest {
     }
 
     @Test
+    void declaresNoResourceProfileByDefaultSoInstancesTakeOrdinarySlots() {
+        RosDescriptor descriptor = RosDescriptor.builder("plain", ECHO).parallelism(2).build();
+        assertThat(descriptor.hasResourceProfile()).isFalse();
+        SlotSharingGroup group = descriptor.getSlotSharingGroup();
+        assertThat(group.getName()).isEqualTo("ros-plain");
+        assertThat(group.getCpuCores()).isEmpty();
+        assertThat(group.getTaskHeapMemory()).isEmpty();
+        assertThat(group.getExternalResources()).isEmpty();
+        assertThat(descriptor.getMaxOpenAttempts()).isEqualTo(3);
+    }
+
+    @Test
+    void declaredResourcesNeedCpuAndHeapNamingTheFix() {
+        assertThatThrownBy(() -> RosDescriptor.builder("on-gpu", ECHO).gpus(1).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'on-gpu'")
+                .hasMessageContaining("gpus=1")
+                .hasMessageContaining(".cpuCores(..) and .taskHeapMemoryMb(..)");
+        RosDescriptor gpu =
+                RosDescriptor.builder("on-gpu", ECHO)
+                        .cpuCores(1)
+                        .taskHeapMemoryMb(256)
+                        .gpus(1)
+                        .build();
+        assertThat(gpu.hasResourceProfile()).isTrue();
+        assertThat(gpu.getSlotSharingGroup().getExternalResources())
+                .containsEntry(RosDescriptor.GPU_RESOURCE, 1.0);
+    }
+
+    @Test
     void rejectsInvalidValuesNamingThem() {
         assertThatThrownBy(() -> RosDescriptor.builder("has space", ECHO))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -44,6 +74,9 @@ class RosDescriptorTest {
         assertThatThrownBy(() -> RosDescriptor.builder("ok", ECHO).taskHeapMemoryMb(-5))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("-5");
+        assertThatThrownBy(() -> RosDescriptor.builder("ok", ECHO).maxOpenAttempts(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxOpenAttempts");
         assertThatThrownBy(() -> RosDescriptor.builder("ok", ECHO).queueCapacity(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("queueCapacity");

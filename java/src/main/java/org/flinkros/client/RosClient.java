@@ -66,7 +66,8 @@ public final class RosClient implements AutoCloseable {
                         Preconditions.toMillisSaturated(options.keepAliveTimeout()),
                         Preconditions.toMillisSaturated(options.ejectionMin()),
                         Preconditions.toMillisSaturated(options.ejectionMax()),
-                        options.token());
+                        options.token(),
+                        options.serviceName());
         this.handle =
                 NativeHandle.register(pointer, NativeBridge::clientClose, NativeBridge::clientFree);
     }

@@ -44,6 +44,7 @@ public final class RosClientOptions implements Serializable {
     private final Duration ejectionMin;
     private final Duration ejectionMax;
     @Nullable private final String token;
+    @Nullable private final String serviceName;
 
     private RosClientOptions(Builder builder) {
         this.clientId = builder.clientId;
@@ -63,6 +64,7 @@ public final class RosClientOptions implements Serializable {
         this.ejectionMin = builder.ejectionMin;
         this.ejectionMax = builder.ejectionMax;
         this.token = builder.token;
+        this.serviceName = builder.serviceName;
     }
 
     /** A builder with the defaults. */
@@ -95,6 +97,7 @@ public final class RosClientOptions implements Serializable {
         builder.ejectionMin = ejectionMin;
         builder.ejectionMax = ejectionMax;
         builder.token = token;
+        builder.serviceName = serviceName;
         return builder;
     }
 
@@ -207,6 +210,16 @@ public final class RosClientOptions implements Serializable {
         return token;
     }
 
+    /**
+     * The name of the service this client calls, used in error messages (an oversized request names
+     * the service, the method and the option that sets the limit); null for none. In a Flink job
+     * the connector sets it.
+     */
+    @Nullable
+    public String serviceName() {
+        return serviceName;
+    }
+
     /** Builder of {@link RosClientOptions}. */
     @PublicEvolving
     public static final class Builder {
@@ -227,6 +240,7 @@ public final class RosClientOptions implements Serializable {
         private Duration ejectionMin = Duration.ofMillis(100);
         private Duration ejectionMax = Duration.ofSeconds(10);
         @Nullable private String token;
+        @Nullable private String serviceName;
 
         private Builder() {}
 
@@ -343,6 +357,13 @@ public final class RosClientOptions implements Serializable {
             return this;
         }
 
+        /** See {@link RosClientOptions#serviceName()}; null for none. */
+        public Builder serviceName(@Nullable String serviceName) {
+            this.serviceName =
+                    serviceName == null ? null : Preconditions.notBlank("serviceName", serviceName);
+            return this;
+        }
+
         /** The options. */
         public RosClientOptions build() {
             return new RosClientOptions(this);
@@ -385,6 +406,8 @@ public final class RosClientOptions implements Serializable {
                 + ejectionMax
                 + ", token="
                 + (token == null ? "none" : "<redacted>")
+                + ", serviceName="
+                + serviceName
                 + '}';
     }
 }

@@ -45,6 +45,19 @@ public enum StatusCode {
     }
 
     /**
+     * Whether the same request would fail the same way if it were sent again: the request itself is
+     * wrong ({@link #INVALID_ARGUMENT}, {@link #NOT_FOUND}, {@link #UNAUTHENTICATED}) or the
+     * operator failed on it ({@link #INTERNAL}). A caller replaying it (a restarted data plane)
+     * would only fail again; the other codes say something about the moment, not the request.
+     */
+    public boolean isPermanent() {
+        return this == INVALID_ARGUMENT
+                || this == NOT_FOUND
+                || this == UNAUTHENTICATED
+                || this == INTERNAL;
+    }
+
+    /**
      * The code with the given gRPC number.
      *
      * @throws IllegalArgumentException if the number is not one of these codes

@@ -23,7 +23,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -75,18 +74,9 @@ class TaskManagerKillITCase {
         }
     }
 
+    /** Slots spread over the TaskManagers: each service instance gets a TaskManager of its own. */
     private static Map<String, String> clusterConfig() {
-        Map<String, String> config = new LinkedHashMap<>();
-        config.put("jobmanager.execution.failover-strategy", "region");
-        config.put("restart-strategy.type", "fixed-delay");
-        config.put("restart-strategy.fixed-delay.attempts", "10");
-        config.put("restart-strategy.fixed-delay.delay", "1 s");
-        // A killed TaskManager is noticed in seconds: failed heartbeat RPCs, at worst the timeout.
-        config.put("heartbeat.interval", "1 s");
-        config.put("heartbeat.timeout", "5 s");
-        // Slots spread over the TaskManagers: each service instance gets a TaskManager of its own.
-        config.put("taskmanager.load-balance.mode", "SLOTS");
-        return config;
+        return FlinkProcessCluster.failoverConfig(10, "1 s");
     }
 
     private void killAnInstanceWhileTheJobRuns() throws Exception {

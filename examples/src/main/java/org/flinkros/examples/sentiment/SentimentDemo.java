@@ -8,10 +8,6 @@ import org.flinkros.connector.RosServiceHandle;
 import org.flinkros.connector.RpcOperatorServices;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.JobManagerOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -23,9 +19,10 @@ import java.util.Arrays;
 import java.util.Collections;
 
 /**
- * The flink-ros demo: a job on an embedded MiniCluster (2 TaskManagers x 2 slots) in which
- * generated product reviews are scored by a sentiment model that runs as an RpcOperator service
- * with 2 instances, called from Flink async I/O.
+ * The flink-ros demo: a job, written as any Flink job with {@code getExecutionEnvironment()}, in
+ * which generated product reviews are scored by a sentiment model that runs as an RpcOperator
+ * service with 2 instances, called from Flink async I/O. Run from Maven it executes on an embedded
+ * cluster; submitted with {@code flink run}, on that cluster.
  *
  * <p>Run it with {@code mvn -B -q -Pdemo -DskipTests verify}. Its last line is a summary: {@code
  * flink-ros demo: records=... errors=... instances=... per-instance=[...] wall=...s}.
@@ -34,7 +31,6 @@ import java.util.Collections;
  */
 public final class SentimentDemo {
     private static final int SERVICE_PARALLELISM = 2;
-    private static final int DATA_PARALLELISM = 2;
 
     private SentimentDemo() {}
 
@@ -44,22 +40,16 @@ public final class SentimentDemo {
             throw new IllegalArgumentException("--records must be at least 1, got " + records);
         }
 
-        Configuration config = new Configuration();
-        config.set(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS, 2);
-        config.set(TaskManagerOptions.NUM_TASK_SLOTS, 2);
-        config.set(JobManagerOptions.EXECUTION_FAILOVER_STRATEGY, "region");
-        config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.createLocalEnvironment(DATA_PARALLELISM, config);
+        // As any job: run locally from an IDE or Maven, or on a cluster with 'flink run'.
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
 
-        // The model runs as its own service: 2 instances in their own slots.
+        // The model runs as its own service: 2 instances in slots of their own. Locally, flink-ros
+        // gives the embedded cluster the slots they need besides the data plane's.
         RosServiceHandle sentiment =
                 RpcOperatorServices.addRpcOperatorService(
                         env,
                         RosDescriptor.builder("sentiment", new SentimentModel())
                                 .parallelism(SERVICE_PARALLELISM)
-                                .cpuCores(1.0)
-                                .taskHeapMemoryMb(256)
                                 .build());
 
         // The data plane: generated reviews -> async calls to the service -> results.

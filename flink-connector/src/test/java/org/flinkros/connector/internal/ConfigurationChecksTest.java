@@ -89,7 +89,11 @@ class ConfigurationChecksTest {
                         () ->
                                 RpcOperatorServices.addRpcOperatorService(
                                         local,
-                                        RosDescriptor.builder("on-gpu", ECHO).gpus(1).build()))
+                                        RosDescriptor.builder("on-gpu", ECHO)
+                                                .cpuCores(1)
+                                                .taskHeapMemoryMb(64)
+                                                .gpus(1)
+                                                .build()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'on-gpu'")
                 .hasMessageContaining("no external resource 'gpu'");

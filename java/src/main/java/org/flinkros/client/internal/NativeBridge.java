@@ -45,7 +45,8 @@ public final class NativeBridge {
             long keepAliveTimeoutMillis,
             long ejectionMinMillis,
             long ejectionMaxMillis,
-            String token);
+            String token,
+            String serviceName);
 
     /** Replaces the client's endpoint set; throws {@code RosException} on a malformed address. */
     public static native void clientUpdateEndpoints(long handle, String[] endpoints);

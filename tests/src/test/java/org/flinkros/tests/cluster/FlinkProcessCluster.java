@@ -295,6 +295,35 @@ public final class FlinkProcessCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The options a failure test runs with: region failover, fixed-delay restarts, a lost
+     * TaskManager noticed in seconds (failed heartbeat RPCs, at worst the timeout), and slots
+     * spread over the TaskManagers.
+     */
+    public static Map<String, String> failoverConfig(int restartAttempts, String restartDelay) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("jobmanager.execution.failover-strategy", "region");
+        config.put("restart-strategy.type", "fixed-delay");
+        config.put("restart-strategy.fixed-delay.attempts", String.valueOf(restartAttempts));
+        config.put("restart-strategy.fixed-delay.delay", restartDelay);
+        config.put("heartbeat.interval", "1 s");
+        config.put("heartbeat.timeout", "5 s");
+        config.put("taskmanager.load-balance.mode", "SLOTS");
+        return config;
+    }
+
+    /** Starts one more TaskManager and waits until it has registered with the JobManager. */
+    public void addTaskManager(String id, Duration timeout) throws Exception {
+        launch(id, TaskManagerRunner.class, taskManagerConfig(id), taskManagerJvmFlags());
+        Poll.until(
+                "TaskManager " + id + " registered",
+                timeout,
+                () -> {
+                    checkAlive();
+                    return rest.taskManagerIds().contains(id);
+                });
+    }
+
     /** Fails if a process died that the test did not kill. */
     public void checkAlive() {
         processes.forEach(

@@ -65,6 +65,20 @@ public final class FlinkRest {
         return get("/jobs/" + job + "/checkpoints").path("counts").path("completed").asLong();
     }
 
+    /**
+     * When the newest completed checkpoint was triggered and completed (epoch milliseconds, as
+     * {@code [trigger, completed]}), or null if none has completed.
+     */
+    public long[] latestCompletedCheckpoint(JobID job) throws IOException {
+        JsonNode latest = get("/jobs/" + job + "/checkpoints").path("latest").path("completed");
+        if (latest.isMissingNode() || latest.isNull()) {
+            return null;
+        }
+        return new long[] {
+            latest.path("trigger_timestamp").asLong(), latest.path("latest_ack_timestamp").asLong()
+        };
+    }
+
     /** The job's vertices, with the current attempt of each subtask. */
     public List<Vertex> vertices(JobID job) throws IOException {
         List<Vertex> vertices = new ArrayList<>();

@@ -6,6 +6,7 @@ import org.flinkros.connector.RosServiceHandle;
 import org.flinkros.connector.RpcOperatorServices;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.operators.SlotSharingGroup;
 import org.apache.flink.api.common.serialization.SimpleStringEncoder;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -17,6 +18,9 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
+import org.apache.flink.streaming.api.graph.StreamGraphGenerator;
+
+import javax.annotation.Nullable;
 
 import java.time.Duration;
 
@@ -46,24 +50,55 @@ public final class SquareJob {
      * @param output the directory the output files go to
      */
     public static JobGraph build(long records, java.nio.file.Path output) {
+        return build(records, output, 1, new SquareOperator(MODEL_COST), null, false);
+    }
+
+    /**
+     * The job graph, shaped by the test.
+     *
+     * @param records how many numbers: 0 to {@code records - 1}
+     * @param output the directory the output files go to
+     * @param dataParallelism subtasks of the data plane (source, calls and sink, chained)
+     * @param model the service's operator
+     * @param throttle paces the numbers, if given
+     * @param placeByResources whether every slot sharing group declares resources (Flink's
+     *     fine-grained resource management, as docs/semantics.md asks of jobs whose services
+     *     declare resources), sized so that a TaskManager of the test cluster holds at most one
+     *     instance and, beside it, one data-plane task
+     */
+    public static JobGraph build(
+            long records,
+            java.nio.file.Path output,
+            int dataParallelism,
+            SquareOperator model,
+            @Nullable ThrottleUntilReleased throttle,
+            boolean placeByResources) {
         Configuration config = new Configuration();
         config.set(PipelineOptions.NAME, "flink-ros square on a process cluster");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
         env.enableCheckpointing(500); // exactly-once is the default mode
-        env.setParallelism(1);
+        env.setParallelism(dataParallelism);
+        RosDescriptor.Builder service =
+                RosDescriptor.builder(SERVICE, model).parallelism(2).bindHost("127.0.0.1");
+        if (placeByResources) {
+            // A TaskManager has 64 MiB managed memory: one instance (40) and one data-plane task
+            // (16) fit, two instances do not.
+            service.cpuCores(0.5).taskHeapMemoryMb(32).managedMemoryMb(40);
+            env.registerSlotSharingGroup(
+                    SlotSharingGroup.newBuilder(StreamGraphGenerator.DEFAULT_SLOT_SHARING_GROUP)
+                            .setCpuCores(0.5)
+                            .setTaskHeapMemoryMB(32)
+                            .setManagedMemoryMB(16)
+                            .build());
+        }
 
-        RosServiceHandle square =
-                RpcOperatorServices.addRpcOperatorService(
-                        env,
-                        RosDescriptor.builder(SERVICE, new SquareOperator(MODEL_COST))
-                                .parallelism(2)
-                                .cpuCores(0.5)
-                                .taskHeapMemoryMb(64)
-                                .bindHost("127.0.0.1")
-                                .build());
+        RosServiceHandle square = RpcOperatorServices.addRpcOperatorService(env, service.build());
 
         DataStream<Long> numbers = env.fromSequence(0, records - 1).name("numbers");
+        if (throttle != null) {
+            numbers = numbers.map(throttle).name("pace");
+        }
         RosAsyncDataStream.unorderedWait(
                         numbers,
                         square,

@@ -3,11 +3,22 @@ package org.flinkros.tests.job;
 import org.flinkros.connector.RpcOperator;
 import org.flinkros.connector.RpcOperatorContext;
 
+import javax.annotation.Nullable;
+
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 /**
  * The service's "model": squares a long, taking a fixed time per request as inference would, and
@@ -21,16 +32,48 @@ public final class SquareOperator implements RpcOperator {
     public static final String METHOD = "square";
 
     private final long costNanos;
+    private final long loadMillis;
+    @Nullable private final String markerDir;
     private transient int index;
     private transient long pid;
+    private transient boolean served;
 
-    /** A model that takes {@code cost} per request. */
+    /** A model that takes {@code cost} per request and loads at once. */
     public SquareOperator(Duration cost) {
+        this(cost, Duration.ZERO, null);
+    }
+
+    /**
+     * A model that takes {@code load} to load and {@code cost} per request. With {@code markerDir},
+     * each instance writes a file {@code served-<instance>-<pid>-<id>} holding the epoch
+     * milliseconds of its first answer, so that a test sees when a restarted instance serves.
+     */
+    public SquareOperator(Duration cost, Duration load, @Nullable java.nio.file.Path markerDir) {
         this.costNanos = cost.toNanos();
+        this.loadMillis = load.toMillis();
+        this.markerDir = markerDir == null ? null : markerDir.toString();
+    }
+
+    /** The time each instance's first answer was written, by marker file name. */
+    public static Map<String, Long> servedMarkers(java.nio.file.Path markerDir) throws IOException {
+        Map<String, Long> served = new TreeMap<>();
+        if (!Files.isDirectory(markerDir)) {
+            return served;
+        }
+        try (Stream<java.nio.file.Path> files = Files.list(markerDir)) {
+            for (java.nio.file.Path file : (Iterable<java.nio.file.Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
+                if (name.startsWith("served-") && !text.isEmpty()) {
+                    served.put(name, Long.parseLong(text));
+                }
+            }
+        }
+        return served;
     }
 
     @Override
-    public void open(RpcOperatorContext context) {
+    public void open(RpcOperatorContext context) throws InterruptedException {
         // The job jar is the only place this class exists on the cluster: if the TaskManager's own
         // class loader found it, the test would prove nothing about class loading.
         if (getClass().getClassLoader() == ClassLoader.getSystemClassLoader()) {
@@ -39,6 +82,10 @@ public final class SquareOperator implements RpcOperator {
         }
         index = context.getInstanceIndex();
         pid = ProcessHandle.current().pid();
+        if (loadMillis > 0) {
+            // The model load: seconds in which the instance's task is already running.
+            Thread.sleep(loadMillis);
+        }
     }
 
     @Override
@@ -47,7 +94,18 @@ public final class SquareOperator implements RpcOperator {
     }
 
     @Override
-    public byte[] invoke(String method, byte[] payload) {
+    public byte[] invoke(String method, byte[] payload) throws IOException {
+        if (!served && markerDir != null) {
+            served = true;
+            java.nio.file.Path dir = Paths.get(markerDir);
+            java.nio.file.Path marker =
+                    dir.resolve("served-" + index + "-" + pid + "-" + UUID.randomUUID());
+            java.nio.file.Path temporary = dir.resolve("." + marker.getFileName());
+            Files.write(
+                    temporary,
+                    Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+            Files.move(temporary, marker, StandardCopyOption.ATOMIC_MOVE);
+        }
         LockSupport.parkNanos(costNanos);
         long x = ByteBuffer.wrap(payload).getLong();
         return ByteBuffer.allocate(20).putLong(x * x).putInt(index).putLong(pid).array();

@@ -128,7 +128,7 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
 
     @Override
     public void asyncInvoke(IN input, ResultFuture<OUT> resultFuture) throws Exception {
-        function.asyncInvoke(input, client, resultFuture);
+        function.asyncInvoke(input, client, FailurePolicy.wrap(serviceName, resultFuture));
     }
 
     @Override

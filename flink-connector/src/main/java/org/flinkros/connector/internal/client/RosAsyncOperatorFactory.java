@@ -71,7 +71,8 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     @Override
     public OperatorCoordinator.Provider getCoordinatorProvider(
             String operatorName, OperatorID operatorID) {
-        return new RosClientCoordinator.Provider(operatorID, serviceId, serviceName, token);
+        return new RosClientCoordinator.Provider(
+                operatorID, operatorName, serviceId, serviceName, token);
     }
 
     @Override

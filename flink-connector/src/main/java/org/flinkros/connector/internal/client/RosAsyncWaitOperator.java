@@ -3,6 +3,7 @@ package org.flinkros.connector.internal.client;
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
+import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.metrics.RosMetrics;
 
@@ -155,20 +156,40 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
 
     /**
      * Holds the first record until the service has a live instance, processing mails meanwhile
-     * (poll replies arrive as mails). A timer wakes the mailbox at the deadline.
+     * (poll replies arrive as mails). Timers wake the mailbox at the deadline and to warn, every
+     * {@link StallWarnings#intervalMillis()} ms, that the subtask is waiting.
      */
     private void awaitFirstInstance() throws InterruptedException {
-        long deadline =
-                getProcessingTimeService().getCurrentProcessingTime() + startupTimeout.toMillis();
+        long started = getProcessingTimeService().getCurrentProcessingTime();
+        long deadline = started + startupTimeout.toMillis();
         getProcessingTimeService().registerTimer(deadline, timestamp -> {});
+        long interval = StallWarnings.intervalMillis();
+        long nextWarning = started + interval;
+        getProcessingTimeService().registerTimer(nextWarning, timestamp -> {});
         while (!adapter.hasEndpoints()) {
-            if (getProcessingTimeService().getCurrentProcessingTime() >= deadline) {
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            if (now >= deadline) {
                 throw new RosException(
                         StatusCode.UNAVAILABLE,
                         "RpcOperator service '"
                                 + adapter.serviceName()
                                 + "' had no live instance within "
-                                + startupTimeout);
+                                + startupTimeout
+                                + "; the JobManager's log says why its instances are not serving");
+            }
+            if (now >= nextWarning) {
+                LOG.warn(
+                        "Subtask {} of '{}' has waited {} s of at most {} s for RpcOperator service"
+                                + " '{}' to have a live instance; its records wait meanwhile. The"
+                                + " JobManager's log says why the instances are not serving (no"
+                                + " slot, or a model still loading).",
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        getOperatorName(),
+                        (now - started) / 1000,
+                        startupTimeout.getSeconds(),
+                        adapter.serviceName());
+                nextWarning = now + interval;
+                getProcessingTimeService().registerTimer(nextWarning, timestamp -> {});
             }
             mailbox.yield();
         }

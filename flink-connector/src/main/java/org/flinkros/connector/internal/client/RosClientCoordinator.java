@@ -2,6 +2,7 @@ package org.flinkros.connector.internal.client;
 
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
+import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.discovery.ServiceRegistry;
 import org.flinkros.connector.internal.discovery.ServiceState;
@@ -26,8 +27,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -49,6 +54,7 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     static final long LONG_POLL_MILLIS = 3_000;
 
     private final Context context;
+    private final String operatorName;
     private final String serviceId;
     private final String serviceName;
     private final String token;
@@ -65,8 +71,20 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
     private volatile ServiceState service;
 
-    RosClientCoordinator(Context context, String serviceId, String serviceName, String token) {
+    /** Since when (nanoTime) each subtask that is not running has not been. */
+    @GuardedBy("this")
+    private final Map<Integer, Long> notRunningSince = new TreeMap<>();
+
+    @Nullable private ScheduledExecutorService watchdog;
+
+    RosClientCoordinator(
+            Context context,
+            String operatorName,
+            String serviceId,
+            String serviceName,
+            String token) {
         this.context = context;
+        this.operatorName = operatorName;
         this.serviceId = serviceId;
         this.serviceName = serviceName;
         this.token = token;
@@ -77,10 +95,60 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     public void start() {
         service = ServiceRegistry.acquire(serviceId, serviceName);
         service.addEndpointListener(clientOperator, this::answerWaitingPolls);
+        long now = System.nanoTime();
+        synchronized (this) {
+            for (int subtask = 0; subtask < context.currentParallelism(); subtask++) {
+                notRunningSince.putIfAbsent(subtask, now);
+            }
+        }
+        watchdog =
+                Executors.newSingleThreadScheduledExecutor(
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "ros-client-watchdog");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
+        long interval = StallWarnings.intervalMillis();
+        watchdog.scheduleWithFixedDelay(
+                () -> warnIfNotRunning(interval), interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Says which subtasks have not been running for {@code interval} ms: on a cluster without
+     * enough slots for the services' instances and the data plane, they wait for a slot and nothing
+     * else would say so.
+     */
+    private void warnIfNotRunning(long interval) {
+        List<String> waiting = new ArrayList<>();
+        long now = System.nanoTime();
+        synchronized (this) {
+            for (Map.Entry<Integer, Long> entry : notRunningSince.entrySet()) {
+                long waited = now - entry.getValue();
+                if (waited >= TimeUnit.MILLISECONDS.toNanos(interval)) {
+                    waiting.add(
+                            entry.getKey() + " (" + TimeUnit.NANOSECONDS.toSeconds(waited) + " s)");
+                }
+            }
+        }
+        if (!waiting.isEmpty()) {
+            LOG.warn(
+                    "Subtasks {} of '{}', which calls RpcOperator service '{}', are not running:"
+                            + " they wait for a slot. Service instances take slots of their own"
+                            + " besides the data plane's: give the cluster enough task slots for"
+                            + " both ('taskmanager.numberOfTaskSlots' or more TaskManagers); if the"
+                            + " service declares resources, declare resources for the data plane's"
+                            + " slot sharing groups too.",
+                    waiting,
+                    operatorName,
+                    serviceName);
+        }
     }
 
     @Override
     public void close() {
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
         RosClient client;
         synchronized (this) {
             client = canceller;
@@ -135,6 +203,9 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
     @Override
     public void executionAttemptReady(int subtask, int attemptNumber, SubtaskGateway gateway) {
+        synchronized (this) {
+            notRunningSince.remove(subtask);
+        }
         if (service.hasEnded()) {
             // The service ended because every caller had finished; a caller running again
             // cannot be served, so restart the whole job (which restarts the service too).
@@ -155,6 +226,7 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     public void executionAttemptFailed(int subtask, int attemptNumber, @Nullable Throwable reason) {
         boolean resumed;
         synchronized (this) {
+            notRunningSince.putIfAbsent(subtask, System.nanoTime());
             boolean allFinished = finished.size() == context.currentParallelism();
             resumed = finished.remove(subtask) && allFinished;
         }
@@ -286,12 +358,19 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
         private static final long serialVersionUID = 1L;
 
         private final OperatorID operatorId;
+        private final String operatorName;
         private final String serviceId;
         private final String serviceName;
         private final String token;
 
-        public Provider(OperatorID operatorId, String serviceId, String serviceName, String token) {
+        public Provider(
+                OperatorID operatorId,
+                String operatorName,
+                String serviceId,
+                String serviceName,
+                String token) {
             this.operatorId = operatorId;
+            this.operatorName = operatorName;
             this.serviceId = serviceId;
             this.serviceName = serviceName;
             this.token = token;
@@ -304,7 +383,7 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
         @Override
         public OperatorCoordinator create(Context context) {
-            return new RosClientCoordinator(context, serviceId, serviceName, token);
+            return new RosClientCoordinator(context, operatorName, serviceId, serviceName, token);
         }
     }
 }

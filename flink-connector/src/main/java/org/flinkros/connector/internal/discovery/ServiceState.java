@@ -8,9 +8,11 @@ import javax.annotation.concurrent.ThreadSafe;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -126,6 +128,11 @@ public final class ServiceState {
         for (EndpointListener listener : listeners) {
             listener.onEndpoints(snapshot);
         }
+    }
+
+    /** The instances (subtask indices) that serve now. */
+    public synchronized Set<Integer> servingInstances() {
+        return new HashSet<>(instances.keySet());
     }
 
     /** The current endpoint set. */

@@ -1,5 +1,8 @@
 package org.flinkros.connector.internal.service;
 
+import org.flinkros.connector.RosDescriptor;
+import org.flinkros.connector.internal.ServiceResources;
+import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.discovery.ServiceRegistry;
 import org.flinkros.connector.internal.discovery.ServiceState;
 
@@ -13,8 +16,14 @@ import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The service's coordinator side, in the JobManager: keeps the registry of live instances that
@@ -35,6 +44,7 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
     static final long LIVENESS_CHECK_MILLIS = 100;
 
     private final SplitEnumeratorContext<ServiceSplit> context;
+    private final RosDescriptor descriptor;
     private final String serviceName;
     private final int expectedClientOperators;
     private final ServiceState state;
@@ -47,13 +57,22 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
     private long endAfterCheckpoint = -1;
     private boolean ended;
 
+    /** Failed startups in a row, by instance; a start that serves clears its count. */
+    private final Map<Integer, Integer> failedStarts = new HashMap<>();
+
+    /** Since when (nanoTime) each instance that is not serving has not been. */
+    private final Map<Integer, Long> notServingSince = new TreeMap<>();
+
+    private long lastNotServingWarn = System.nanoTime();
+
     RosServiceEnumerator(
             SplitEnumeratorContext<ServiceSplit> context,
             String serviceId,
-            String serviceName,
+            RosDescriptor descriptor,
             int expectedClientOperators) {
         this.context = context;
-        this.serviceName = serviceName;
+        this.descriptor = descriptor;
+        this.serviceName = descriptor.getName();
         this.expectedClientOperators = expectedClientOperators;
         this.state = ServiceRegistry.acquire(serviceId, serviceName);
     }
@@ -78,6 +97,66 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
 
     private void dropUnregisteredInstances() {
         state.retainInstances(new HashSet<>(context.registeredReaders().keySet()));
+        warnIfNotServing();
+    }
+
+    /**
+     * Says, at most every {@link StallWarnings#intervalMillis()} ms, which instances are not
+     * serving and why, so that a service that cannot start is never silent: no slot yet (the
+     * cluster lacks slots or resources for its slot sharing group), or its {@code open()} still
+     * runs.
+     */
+    private void warnIfNotServing() {
+        long now = System.nanoTime();
+        Set<Integer> serving = state.servingInstances();
+        for (int subtask = 0; subtask < descriptor.getParallelism(); subtask++) {
+            if (serving.contains(subtask)) {
+                notServingSince.remove(subtask);
+            } else {
+                notServingSince.putIfAbsent(subtask, now);
+            }
+        }
+        long warnAfter = TimeUnit.MILLISECONDS.toNanos(StallWarnings.intervalMillis());
+        if (ended || notServingSince.isEmpty() || now - lastNotServingWarn < warnAfter) {
+            return;
+        }
+        List<String> waitingForSlots = new ArrayList<>();
+        List<String> starting = new ArrayList<>();
+        for (Map.Entry<Integer, Long> waiting : notServingSince.entrySet()) {
+            long waited = now - waiting.getValue();
+            if (waited < warnAfter) {
+                continue;
+            }
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(waited);
+            String entry = waiting.getKey() + " (" + seconds + " s)";
+            if (context.registeredReaders().containsKey(waiting.getKey())) {
+                starting.add(entry);
+            } else {
+                waitingForSlots.add(entry);
+            }
+        }
+        if (waitingForSlots.isEmpty() && starting.isEmpty()) {
+            return;
+        }
+        lastNotServingWarn = now;
+        StringBuilder message =
+                new StringBuilder("RpcOperator service '").append(serviceName).append("':");
+        if (!waitingForSlots.isEmpty()) {
+            message.append(" instances ")
+                    .append(waitingForSlots)
+                    .append(" are not deployed: no slot for slot sharing group '")
+                    .append(descriptor.getSlotSharingGroup().getName())
+                    .append("' (")
+                    .append(ServiceResources.describe(descriptor))
+                    .append(") is free. ")
+                    .append(ServiceResources.slotAdvice(descriptor));
+        }
+        if (!starting.isEmpty()) {
+            message.append(" instances ")
+                    .append(starting)
+                    .append(" are running their open() (the model load) and not serving yet.");
+        }
+        LOG.warn(message.toString());
     }
 
     @Override
@@ -94,10 +173,26 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
                     subtaskId,
                     started.host,
                     started.port);
+            failedStarts.remove(subtaskId);
             state.instanceStarted(subtaskId, started.host, started.port, started.instanceId);
             if (ended) {
                 context.sendEventToSourceReader(subtaskId, new ServiceEvents.EndOfService());
             }
+        } else if (event instanceof ServiceEvents.OpenFailed) {
+            int failures = failedStarts.merge(subtaskId, 1, Integer::sum);
+            int maxAttempts = descriptor.getMaxOpenAttempts();
+            boolean giveUp = failures >= maxAttempts;
+            LOG.warn(
+                    "RpcOperator service '{}' instance {} failed to start ({} of at most {} in a"
+                            + " row{}): {}",
+                    serviceName,
+                    subtaskId,
+                    failures,
+                    maxAttempts,
+                    giveUp ? "; the job fails" : "",
+                    ((ServiceEvents.OpenFailed) event).cause);
+            context.sendEventToSourceReader(
+                    subtaskId, new ServiceEvents.OpenVerdict(giveUp, failures, maxAttempts));
         } else {
             LOG.warn("Ignoring unexpected event {} from instance {}", event, subtaskId);
         }

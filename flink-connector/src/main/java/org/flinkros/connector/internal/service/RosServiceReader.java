@@ -3,7 +3,6 @@ package org.flinkros.connector.internal.service;
 import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerOptions;
 import org.flinkros.connector.RosDescriptor;
-import org.flinkros.connector.RpcOperator;
 import org.flinkros.connector.RpcOperatorContext;
 import org.flinkros.connector.internal.metrics.RosMetrics;
 
@@ -14,94 +13,188 @@ import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.util.FlinkRuntimeException;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+import javax.annotation.concurrent.GuardedBy;
+
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One instance of a service, hosted as a source reader: {@link #start()} opens the user's operator
- * (the model load), starts the gRPC server and its run loop, and announces the endpoint to the
- * enumerator. The reader emits nothing; it reports {@link InputStatus#NOTHING_AVAILABLE} while it
- * serves and {@link InputStatus#END_OF_INPUT} once told that all callers have finished.
+ * One instance of a service, hosted as a source reader. {@link #start()} returns at once and the
+ * instance starts in the background ({@link InstanceStartup}: the model load), so the task is
+ * RUNNING and the job's checkpoints go on while it loads; once it serves, the reader announces its
+ * endpoint to the enumerator. The reader emits nothing; it reports {@link
+ * InputStatus#NOTHING_AVAILABLE} while it serves and {@link InputStatus#END_OF_INPUT} once told
+ * that all callers have finished.
+ *
+ * <p>A failed startup is reported to the enumerator, which counts failures in a row and answers
+ * whether Flink may restart the instance or the job must fail without restarting.
  */
 @Internal
 final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(RosServiceReader.class);
 
+    /** How long a failed instance waits for the enumerator's verdict before it fails anyway. */
+    static final Duration VERDICT_WAIT = Duration.ofSeconds(10);
+
+    private enum Phase {
+        STARTING,
+        SERVING,
+        AWAITING_VERDICT
+    }
+
     private final SourceReaderContext context;
     private final RosDescriptor descriptor;
     private final String token;
-    private final RpcOperator operator;
+    private final String instance;
     private final CompletableFuture<Void> endOfService = new CompletableFuture<>();
 
-    private RosServer server;
-    private RpcOperatorRunner runner;
-    private GpuAllocator.Lease gpus;
-    private boolean operatorOpened;
+    /** Task-thread state. */
+    private Phase phase = Phase.STARTING;
+
+    private InstanceStartup startup;
+    @Nullable private RpcOperatorRunner runner;
+    @Nullable private Throwable startupFailure;
+    @Nullable private volatile RuntimeException failure;
+    private long startedAtNanos;
+
+    /** Completed when something for {@link #pollNext} happened; replaced once consumed. */
+    @GuardedBy("this")
+    private CompletableFuture<Void> wakeUp = new CompletableFuture<>();
 
     RosServiceReader(SourceReaderContext context, RosDescriptor descriptor, String token) {
         this.context = context;
         this.descriptor = descriptor;
         this.token = token;
-        // The descriptor was deserialized for this subtask: the operator is this instance's own.
-        this.operator = descriptor.getOperator();
+        this.instance = descriptor.getName() + "-" + context.getIndexOfSubtask();
     }
 
     @Override
     public void start() {
-        int index = context.getIndexOfSubtask();
-        String instance = descriptor.getName() + "-" + index;
-        try {
-            gpus =
-                    GpuAllocator.acquire(
-                            descriptor.getGpus(),
-                            context.getConfiguration(),
-                            GpuAllocator.defaultLockDirectory());
-            operator.open(new Context(index, gpus.indices()));
-            operatorOpened = true;
-            server =
-                    RosServer.start(
-                            RosServerOptions.builder()
-                                    .bindHost(descriptor.getBindHost())
-                                    .queueCapacity(descriptor.getQueueCapacity())
-                                    .maxMessageBytes(descriptor.getMaxMessageBytes())
-                                    .methods(operator.methods())
-                                    .token(token)
-                                    .build());
-        } catch (Exception e) {
+        startedAtNanos = System.nanoTime();
+        // The descriptor was deserialized for this subtask: the operator is this instance's own.
+        startup =
+                new InstanceStartup(
+                        instance,
+                        descriptor.getOperator(),
+                        new Steps(),
+                        context.getUserCodeClassLoader().asClassLoader());
+        startup.started().whenComplete((runner, error) -> wakeUp());
+        startup.start();
+        LOG.info(
+                "RpcOperator service '{}' instance {} is starting (open() runs in the background)",
+                descriptor.getName(),
+                context.getIndexOfSubtask());
+    }
+
+    @Override
+    public InputStatus pollNext(ReaderOutput<Void> output) {
+        consumeWakeUp();
+        if (failure != null) {
+            throw failure;
+        }
+        if (phase == Phase.STARTING && startup.started().isDone()) {
+            try {
+                onServing(startup.started().join());
+            } catch (CompletionException e) {
+                onStartupFailed(e.getCause());
+            }
+        }
+        if (phase == Phase.SERVING && runner.fatalError() != null) {
             throw new FlinkRuntimeException(
                     "RpcOperator service '"
                             + descriptor.getName()
                             + "' instance "
-                            + index
-                            + " failed to start",
-                    e);
+                            + context.getIndexOfSubtask()
+                            + " failed",
+                    runner.fatalError());
         }
-        runner =
-                new RpcOperatorRunner(
-                        server,
-                        operator,
-                        descriptor.getConcurrency(),
-                        "ros-svc-" + instance,
-                        context.getUserCodeClassLoader().asClassLoader());
-        RosMetrics.registerServer(context.metricGroup(), server::stats, runner.batchSizes());
-        runner.start();
+        return endOfService.isDone() ? InputStatus.END_OF_INPUT : InputStatus.NOTHING_AVAILABLE;
+    }
+
+    private void onServing(RpcOperatorRunner started) {
+        runner = started;
+        phase = Phase.SERVING;
+        started.stoppedOnError().whenComplete((ignored, error) -> wakeUp());
+        RosMetrics.registerServer(
+                context.metricGroup(), started.server()::stats, started.batchSizes());
         String host = advertisedHost();
         LOG.info(
-                "RpcOperator service '{}' instance {} serving at {}:{}",
+                "RpcOperator service '{}' instance {} serving at {}:{} ({} ms after it started)",
                 descriptor.getName(),
-                index,
+                context.getIndexOfSubtask(),
                 host,
-                server.port());
+                started.server().port(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAtNanos));
         context.sendSourceEventToCoordinator(
                 new ServiceEvents.InstanceStarted(
-                        host, server.port(), UUID.randomUUID().toString()));
+                        host, started.server().port(), UUID.randomUUID().toString()));
+    }
+
+    /** Tells the enumerator, which answers whether to give up; fails anyway if it does not. */
+    private void onStartupFailed(Throwable cause) {
+        startupFailure = cause;
+        phase = Phase.AWAITING_VERDICT;
+        LOG.warn(
+                "RpcOperator service '{}' instance {} failed to start",
+                descriptor.getName(),
+                context.getIndexOfSubtask(),
+                cause);
+        context.sendSourceEventToCoordinator(new ServiceEvents.OpenFailed(String.valueOf(cause)));
+        CompletableFuture.delayedExecutor(VERDICT_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+                .execute(
+                        () -> {
+                            synchronized (this) {
+                                if (failure == null) {
+                                    failure = startupFailed(null);
+                                }
+                            }
+                            wakeUp();
+                        });
+    }
+
+    private RuntimeException startupFailed(@Nullable ServiceEvents.OpenVerdict verdict) {
+        String prefix =
+                "RpcOperator service '"
+                        + descriptor.getName()
+                        + "' instance "
+                        + context.getIndexOfSubtask()
+                        + " failed to start";
+        if (verdict == null) {
+            return new FlinkRuntimeException(prefix, startupFailure);
+        }
+        if (!verdict.giveUp) {
+            return new FlinkRuntimeException(
+                    prefix
+                            + " ("
+                            + verdict.failures
+                            + " of at most "
+                            + verdict.maxOpenAttempts
+                            + " failed starts in a row; Flink restarts it)",
+                    startupFailure);
+        }
+        return new SuppressRestartsException(
+                new FlinkRuntimeException(
+                        prefix
+                                + " "
+                                + verdict.failures
+                                + " times in a row; the job fails without restarting, since"
+                                + " another restart would load the model only to fail again."
+                                + " Fix the cause below (in the operator's open(), its"
+                                + " resources or its configuration), or allow more attempts with"
+                                + " RosDescriptor.Builder#maxOpenAttempts",
+                        startupFailure));
     }
 
     /**
@@ -114,24 +207,23 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         return host == null || host.trim().isEmpty() ? "127.0.0.1" : host;
     }
 
-    @Override
-    public InputStatus pollNext(ReaderOutput<Void> output) {
-        Throwable fatal = runner.fatalError();
-        if (fatal != null) {
-            throw new FlinkRuntimeException(
-                    "RpcOperator service '"
-                            + descriptor.getName()
-                            + "' instance "
-                            + context.getIndexOfSubtask()
-                            + " failed",
-                    fatal);
+    private synchronized void consumeWakeUp() {
+        if (wakeUp.isDone()) {
+            wakeUp = new CompletableFuture<>();
         }
-        return endOfService.isDone() ? InputStatus.END_OF_INPUT : InputStatus.NOTHING_AVAILABLE;
+    }
+
+    private void wakeUp() {
+        CompletableFuture<Void> current;
+        synchronized (this) {
+            current = wakeUp;
+        }
+        current.complete(null);
     }
 
     @Override
-    public CompletableFuture<Void> isAvailable() {
-        return CompletableFuture.anyOf(endOfService, runner.stoppedOnError()).thenApply(x -> null);
+    public synchronized CompletableFuture<Void> isAvailable() {
+        return wakeUp;
     }
 
     @Override
@@ -142,6 +234,12 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
                     descriptor.getName(),
                     context.getIndexOfSubtask());
             endOfService.complete(null);
+            wakeUp();
+        } else if (event instanceof ServiceEvents.OpenVerdict && phase == Phase.AWAITING_VERDICT) {
+            synchronized (this) {
+                failure = startupFailed((ServiceEvents.OpenVerdict) event);
+            }
+            wakeUp();
         }
     }
 
@@ -158,24 +256,45 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
 
     @Override
     public void close() throws Exception {
-        Exception failure = null;
-        if (runner != null) {
-            runner.close();
-        } else if (server != null) {
-            server.close();
+        if (startup != null) {
+            startup.close();
         }
-        if (operatorOpened) {
-            try {
-                operator.close();
-            } catch (Exception e) {
-                failure = e;
-            }
+    }
+
+    /** How {@link InstanceStartup} brings this instance up. */
+    private final class Steps implements InstanceStartup.Steps {
+        @Override
+        public GpuAllocator.Lease claimGpus() throws Exception {
+            return GpuAllocator.acquire(
+                    descriptor.getGpus(),
+                    context.getConfiguration(),
+                    GpuAllocator.defaultLockDirectory());
         }
-        if (gpus != null) {
-            gpus.close();
+
+        @Override
+        public RpcOperatorContext context(int[] gpuIndices) {
+            return new Context(context.getIndexOfSubtask(), gpuIndices);
         }
-        if (failure != null) {
-            throw failure;
+
+        @Override
+        public RosServerOptions serverOptions() {
+            return RosServerOptions.builder()
+                    .bindHost(descriptor.getBindHost())
+                    .queueCapacity(descriptor.getQueueCapacity())
+                    .maxMessageBytes(descriptor.getMaxMessageBytes())
+                    .methods(descriptor.getOperator().methods())
+                    .token(token)
+                    .build();
+        }
+
+        @Override
+        public RpcOperatorRunner runner(RosServer server) {
+            return new RpcOperatorRunner(
+                    server,
+                    descriptor.getOperator(),
+                    descriptor.getConcurrency(),
+                    "ros-svc-" + instance,
+                    context.getUserCodeClassLoader().asClassLoader());
         }
     }
 

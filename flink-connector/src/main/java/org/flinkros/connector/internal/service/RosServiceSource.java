@@ -59,8 +59,7 @@ public final class RosServiceSource implements Source<Void, ServiceSplit, NoStat
     @Override
     public SplitEnumerator<ServiceSplit, NoState> createEnumerator(
             SplitEnumeratorContext<ServiceSplit> enumContext) {
-        return new RosServiceEnumerator(
-                enumContext, serviceId, descriptor.getName(), clientOperators.get());
+        return new RosServiceEnumerator(enumContext, serviceId, descriptor, clientOperators.get());
     }
 
     @Override

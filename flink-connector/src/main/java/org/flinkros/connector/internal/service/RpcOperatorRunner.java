@@ -73,6 +73,11 @@ final class RpcOperatorRunner implements AutoCloseable {
         return fatalError;
     }
 
+    /** The instance's server, which the loop takes requests from. */
+    RosServer server() {
+        return server;
+    }
+
     /** Sizes of the batches the workers took. */
     Histogram batchSizes() {
         return batchSizes;

@@ -28,6 +28,52 @@ public final class ServiceEvents {
         }
     }
 
+    /** The instance's startup ({@code open()} or the server) failed with {@code cause}. */
+    public static final class OpenFailed implements SourceEvent {
+        private static final long serialVersionUID = 1L;
+
+        final String cause;
+
+        OpenFailed(String cause) {
+            this.cause = cause;
+        }
+
+        @Override
+        public String toString() {
+            return "OpenFailed{" + cause + '}';
+        }
+    }
+
+    /**
+     * The enumerator's answer to {@link OpenFailed}: the instance fails either way; {@code giveUp}
+     * says whether Flink may restart it or the job must fail, after {@code failures} failed
+     * startups in a row of at most {@code maxOpenAttempts}.
+     */
+    public static final class OpenVerdict implements SourceEvent {
+        private static final long serialVersionUID = 1L;
+
+        final boolean giveUp;
+        final int failures;
+        final int maxOpenAttempts;
+
+        OpenVerdict(boolean giveUp, int failures, int maxOpenAttempts) {
+            this.giveUp = giveUp;
+            this.failures = failures;
+            this.maxOpenAttempts = maxOpenAttempts;
+        }
+
+        @Override
+        public String toString() {
+            return "OpenVerdict{giveUp="
+                    + giveUp
+                    + ", failures="
+                    + failures
+                    + "/"
+                    + maxOpenAttempts
+                    + '}';
+        }
+    }
+
     /** Every data-plane caller has finished: the instance stops and its task ends. */
     public static final class EndOfService implements SourceEvent {
         private static final long serialVersionUID = 1L;

@@ -1,0 +1,37 @@
+package org.flinkros.examples.sentiment;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The demo as a new user runs it: {@code getExecutionEnvironment()} with Flink's defaults, which
+ * starts a local cluster sized by Flink for the data plane alone. It must finish with every record
+ * scored by both instances, not wait forever for a slot.
+ */
+class SentimentDemoITCase {
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void runsWithTheDefaultLocalEnvironmentAndScoresEveryRecord() throws Exception {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            SentimentDemo.main(new String[] {"--records", "2000"});
+        } finally {
+            System.setOut(original);
+        }
+        String output = captured.toString(StandardCharsets.UTF_8);
+        original.print(output);
+        String[] lines = output.trim().split("\n");
+        assertThat(lines[lines.length - 1])
+                .startsWith("flink-ros demo: records=2000 errors=0 instances=2 per-instance=[");
+    }
+}

@@ -1,0 +1,66 @@
+package org.flinkros.connector.internal.client;
+
+import org.flinkros.client.RosException;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.util.ExceptionUtils;
+import org.apache.flink.util.FlinkRuntimeException;
+
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * Decides how a record's failed call fails the job. A call that failed with a permanent code
+ * ({@link org.flinkros.client.StatusCode#isPermanent()}: an unknown method, a malformed or
+ * oversized payload, a missing token, the operator throwing on the record) would fail the same way
+ * when the restarted data plane replays the record, so restarting could only loop: the job fails
+ * without restarting. Transient failures (no instance, deadline, overload) keep Flink's restart
+ * strategy.
+ */
+@Internal
+final class FailurePolicy {
+    private FailurePolicy() {}
+
+    /** {@code result}, with permanent call failures turned into job failures without restart. */
+    static <OUT> ResultFuture<OUT> wrap(String serviceName, ResultFuture<OUT> result) {
+        return new ResultFuture<OUT>() {
+            @Override
+            public void complete(Collection<OUT> outputs) {
+                result.complete(outputs);
+            }
+
+            @Override
+            public void complete(CollectionSupplier<OUT> supplier) {
+                result.complete(supplier);
+            }
+
+            @Override
+            public void completeExceptionally(Throwable error) {
+                result.completeExceptionally(classify(serviceName, error));
+            }
+        };
+    }
+
+    /** The error a record fails with: as is when transient, not restartable when permanent. */
+    static Throwable classify(String serviceName, Throwable error) {
+        Optional<RosException> failure = ExceptionUtils.findThrowable(error, RosException.class);
+        if (!failure.isPresent() || !failure.get().getCode().isPermanent()) {
+            return error;
+        }
+        return new SuppressRestartsException(
+                new FlinkRuntimeException(
+                        "A call to RpcOperator service '"
+                                + serviceName
+                                + "' failed with "
+                                + failure.get().getCode()
+                                + ", which replaying the record after a restart would only"
+                                + " repeat, so the job fails without restarting. Fix the cause"
+                                + " below, or let failed records through with"
+                                + " RosMethodCall#onError(OnError.skip()) or"
+                                + " OnError.fallback(..)",
+                        error));
+    }
+}

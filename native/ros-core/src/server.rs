@@ -93,6 +93,7 @@ pub struct RosServer {
     local_addr: SocketAddr,
     queue: Arc<RequestQueue>,
     refusals: Arc<Refusals>,
+    health: tonic_health::server::HealthReporter,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     serving: Mutex<Option<JoinHandle<()>>>,
 }
@@ -143,6 +144,13 @@ impl RosServer {
             },
         );
 
+        // The standard gRPC health service, without the token, so that outside tools (grpcurl,
+        // grpc_health_probe, load balancers) can probe an instance.
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<RpcOperatorServiceServer<Handler>>()
+            .await;
+
         let (stop, stopped) = oneshot::channel::<()>();
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let mut server = tonic::transport::Server::builder()
@@ -150,6 +158,7 @@ impl RosServer {
             .http2_keepalive_timeout(Some(config.keepalive_timeout));
         let serving = tokio::spawn(async move {
             let result = server
+                .add_service(health_service)
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stopped.await;
@@ -164,6 +173,7 @@ impl RosServer {
             local_addr,
             queue,
             refusals,
+            health,
             stop: Mutex::new(Some(stop)),
             serving: Mutex::new(Some(serving)),
         })
@@ -198,6 +208,9 @@ impl RosServer {
     /// Stops accepting requests, answers pending ones `UNAVAILABLE`, and waits (bounded) for the
     /// listener and connections to close. Idempotent.
     pub async fn shutdown(&self) {
+        self.health
+            .set_not_serving::<RpcOperatorServiceServer<Handler>>()
+            .await;
         self.begin_shutdown();
         let serving = lock(&self.serving).take();
         if let Some(mut serving) = serving

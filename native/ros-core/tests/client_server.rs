@@ -339,3 +339,55 @@ async fn dead_instance_fails_fast_with_unavailable() {
     assert!(error.message.contains(&port.to_string()), "{error}");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+/// Outside tools probe an instance with the standard gRPC health service, without the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_answer_the_standard_grpc_health_check() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let instance = common::InstanceSpec::echo()
+        .config(|c| {
+            c.token = Some(
+                ros_core::ServiceToken::new("a-secret-token-of-a-service".to_string()).unwrap(),
+            )
+        })
+        .start()
+        .await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", instance.address))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    for service in ["", "ros.v1.RpcOperatorService"] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.to_string(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "service '{service}'");
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "no.such.Service".to_string(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
+    instance.server.shutdown().await;
+    let after = health
+        .check(HealthCheckRequest {
+            service: "ros.v1.RpcOperatorService".to_string(),
+        })
+        .await;
+    assert!(
+        !matches!(&after, Ok(reply) if reply.get_ref().status == ServingStatus::Serving as i32),
+        "a stopped instance must not report SERVING: {after:?}"
+    );
+}

@@ -8,7 +8,6 @@ import org.flinkros.connector.internal.client.RosClientCoordinator;
 import org.flinkros.connector.testing.CollectingSink;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
@@ -109,7 +108,7 @@ class FailFastITCase {
     }
 
     private static Throwable failure(JobResult result) {
-        assertThat(result.getJobStatus()).contains(JobStatus.FAILED);
+        assertThat(result.isSuccess()).as("the job failed").isFalse();
         return result.getSerializedThrowable()
                 .get()
                 .deserializeError(FailFastITCase.class.getClassLoader());
@@ -286,7 +285,7 @@ class FailFastITCase {
 
         JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
 
-        assertThat(result.getJobStatus()).contains(JobStatus.FINISHED);
+        assertThat(result.isSuccess()).as("the job finished").isTrue();
         List<String> outputs = new ArrayList<>(CollectingSink.<String>results(sink));
         assertThat(outputs).contains("ok 5");
         assertThat(outputs)
@@ -397,7 +396,7 @@ class FailFastITCase {
 
         JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
 
-        assertThat(result.getJobStatus()).contains(JobStatus.FINISHED);
+        assertThat(result.isSuccess()).as("the job finished").isTrue();
         assertThat(callerLog.getMessages())
                 .anySatisfy(
                         m ->

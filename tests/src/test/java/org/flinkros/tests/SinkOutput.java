@@ -15,6 +15,20 @@ import java.util.List;
 final class SinkOutput {
     private SinkOutput() {}
 
+    /** As {@link #finishedLines}, over {@code dir} and the bucket directories below it. */
+    static List<String> finishedLinesRecursively(Path dir) throws IOException {
+        List<String> lines = new ArrayList<>();
+        if (!Files.isDirectory(dir)) {
+            return lines;
+        }
+        try (java.util.stream.Stream<Path> buckets = Files.walk(dir)) {
+            for (Path bucket : (Iterable<Path>) buckets.filter(Files::isDirectory)::iterator) {
+                lines.addAll(finishedLines(bucket));
+            }
+        }
+        return lines;
+    }
+
     /**
      * The lines of the finished part files in {@code dir} (a sink without buckets writes all its
      * files there). Reads while the sink writes: the listing looks at names only, because
@@ -26,7 +40,7 @@ final class SinkOutput {
             return lines;
         }
         DirectoryStream.Filter<Path> finished =
-                file -> !file.getFileName().toString().startsWith(".");
+                file -> !file.getFileName().toString().startsWith(".") && Files.isRegularFile(file);
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, finished)) {
             for (Path file : files) {
                 lines.addAll(Files.readAllLines(file, StandardCharsets.UTF_8));

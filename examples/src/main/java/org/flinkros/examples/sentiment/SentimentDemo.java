@@ -6,6 +6,7 @@ import org.flinkros.connector.RosAsyncFunction;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RosServiceHandle;
 import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.examples.DemoSummary;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -15,7 +16,6 @@ import org.apache.flink.util.CloseableIterator;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Collections;
 
 /**
@@ -24,8 +24,11 @@ import java.util.Collections;
  * service with 2 instances, called from Flink async I/O. Run from Maven it executes on an embedded
  * cluster; submitted with {@code flink run}, on that cluster.
  *
- * <p>Run it with {@code mvn -B -q -Pdemo -DskipTests verify}. Its last line is a summary: {@code
- * flink-ros demo: records=... errors=... instances=... per-instance=[...] wall=...s}.
+ * <p>The raw-bytes example: the model answers bytes and the caller is a {@link RosAsyncFunction}
+ * given the {@link RosClient}. Run its {@code main} from an IDE (with Flink's provided dependencies
+ * on the classpath); {@code SentimentDemoITCase} runs it in the build. Its last line is a summary:
+ * {@code flink-ros demo: records=... errors=... instances=... per-instance=[...] wall=...s
+ * accuracy=...}.
  *
  * <p>Arguments (all optional): {@code --records N} (default 10000).
  */
@@ -74,9 +77,18 @@ public final class SentimentDemo {
                         + SERVICE_PARALLELISM
                         + " instances) ...");
         long start = System.nanoTime();
-        Summary summary = new Summary(SERVICE_PARALLELISM);
+        DemoSummary summary = new DemoSummary(SERVICE_PARALLELISM);
         try (CloseableIterator<Scored> results = scored.executeAndCollect("flink-ros demo")) {
-            results.forEachRemaining(summary::add);
+            results.forEachRemaining(
+                    result -> {
+                        if (result.error != null) {
+                            summary.failed(result.error);
+                        } else {
+                            summary.answered(
+                                    result.instance,
+                                    result.predictedPositive == result.expectedPositive);
+                        }
+                    });
         }
         double wallSeconds = (System.nanoTime() - start) / 1e9;
 
@@ -100,53 +112,6 @@ public final class SentimentDemo {
                                                                     new SentimentModel.Prediction(
                                                                             reply))
                                                             : Scored.failed(review, error))));
-        }
-    }
-
-    /** Counts what came out. */
-    static final class Summary {
-        private final long[] perInstance;
-        private long records;
-        private long errors;
-        private long correct;
-        private String firstError;
-
-        Summary(int instances) {
-            this.perInstance = new long[instances];
-        }
-
-        void add(Scored result) {
-            records++;
-            if (result.error != null) {
-                errors++;
-                if (firstError == null) {
-                    firstError = result.error;
-                }
-                return;
-            }
-            perInstance[result.instance]++;
-            if (result.predictedPositive == result.expectedPositive) {
-                correct++;
-            }
-        }
-
-        void print(double wallSeconds) {
-            long scored = records - errors;
-            if (firstError != null) {
-                System.out.println("First error: " + firstError);
-            }
-            System.out.printf(
-                    "Accuracy against the generator's labels: %.3f (%d of %d)%n",
-                    scored == 0 ? 0.0 : (double) correct / scored, correct, scored);
-            long instancesUsed = Arrays.stream(perInstance).filter(n -> n > 0).count();
-            System.out.printf(
-                    "flink-ros demo: records=%d errors=%d instances=%d per-instance=%s wall=%.1fs%n",
-                    records,
-                    errors,
-                    instancesUsed,
-                    Arrays.toString(perInstance).replace(" ", ""),
-                    wallSeconds);
-            System.out.flush();
         }
     }
 

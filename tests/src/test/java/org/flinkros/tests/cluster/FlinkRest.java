@@ -3,19 +3,22 @@ package org.flinkros.tests.cluster;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads the JobManager's REST API: what the cluster runs and where. Plain HTTP GETs, so the test
- * sees what an operator of the cluster would.
+ * The JobManager's REST API: what the cluster runs and where, and jar submission as {@code flink
+ * run} does it. Plain HTTP, so the test sees what an operator of the cluster would.
  */
 public final class FlinkRest {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -30,8 +33,60 @@ public final class FlinkRest {
 
     /** GETs {@code path}; any answer but 200 (or no answer) is an {@link IOException}. */
     public JsonNode get(String path) throws IOException {
+        return send(
+                "GET " + path,
+                HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(TIMEOUT).GET().build());
+    }
+
+    /**
+     * Uploads a job jar, as {@code flink run} does.
+     *
+     * @return the jar's id for {@link #runJar}
+     */
+    public String uploadJar(Path jar) throws IOException {
+        String boundary = "flink-ros-" + System.nanoTime();
+        byte[] head =
+                ("--"
+                                + boundary
+                                + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                                + jar.getFileName()
+                                + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n")
+                        .getBytes(StandardCharsets.UTF_8);
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
         HttpRequest request =
-                HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(TIMEOUT).GET().build();
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jars/upload"))
+                        .timeout(Duration.ofMinutes(2))
+                        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(concat(head, jar, tail)))
+                        .build();
+        String file = send("upload " + jar, request).path("filename").asText();
+        return file.substring(file.lastIndexOf('/') + 1);
+    }
+
+    private static byte[] concat(byte[] head, Path file, byte[] tail) throws IOException {
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        body.write(head);
+        body.write(java.nio.file.Files.readAllBytes(file));
+        body.write(tail);
+        return body.toByteArray();
+    }
+
+    /** Runs the main method of an uploaded jar, as {@code flink run -c} does; returns the job. */
+    public JobID runJar(String jarId, String entryClass, List<String> programArgs)
+            throws IOException {
+        ObjectNode body = json.createObjectNode();
+        body.put("entryClass", entryClass);
+        body.putPOJO("programArgsList", programArgs);
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(baseUrl + "/jars/" + jarId + "/run"))
+                        .timeout(Duration.ofMinutes(2))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                        .build();
+        return JobID.fromHexString(send("run " + jarId, request).path("jobid").asText());
+    }
+
+    private JsonNode send(String what, HttpRequest request) throws IOException {
         HttpResponse<String> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
@@ -40,8 +95,7 @@ public final class FlinkRest {
             throw new IOException("interrupted", e);
         }
         if (response.statusCode() != 200) {
-            throw new IOException(
-                    "GET " + path + ": " + response.statusCode() + " " + response.body());
+            throw new IOException(what + ": " + response.statusCode() + " " + response.body());
         }
         return json.readTree(response.body());
     }

@@ -1,17 +1,13 @@
 package org.flinkros.connector.internal.client;
 
+import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 
 import org.apache.flink.annotation.Internal;
-import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.runtime.operators.coordination.CoordinationRequest;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
-import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
-import org.apache.flink.util.InstantiationUtil;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A client subtask's long poll for the service's endpoint set: answered as soon as the set differs
@@ -24,8 +20,8 @@ import java.util.List;
  * not.
  *
  * <p>Replies must be Flink classes, since a TaskManager deserializes them without the job's class
- * loader: the snapshot travels in a {@link CollectCoordinationResponse}, its version in the offset
- * field and each endpoint as a serialized string.
+ * loader: the snapshot travels as {@link FlinkInternals#coordinationReply}, its version as the
+ * number and the endpoints as the strings.
  */
 @Internal
 public final class EndpointsRequest implements CoordinationRequest {
@@ -42,27 +38,14 @@ public final class EndpointsRequest implements CoordinationRequest {
     }
 
     static CoordinationResponse reply(EndpointSnapshot snapshot) {
-        List<byte[]> endpoints = new ArrayList<>(snapshot.endpoints().size());
-        try {
-            for (String endpoint : snapshot.endpoints()) {
-                endpoints.add(
-                        InstantiationUtil.serializeToByteArray(
-                                StringSerializer.INSTANCE, endpoint));
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("Cannot serialize endpoint", e);
-        }
-        return new CollectCoordinationResponse(REPLY_TAG, snapshot.version(), endpoints);
+        return FlinkInternals.coordinationReply(
+                REPLY_TAG, snapshot.version(), snapshot.endpoints());
     }
 
     static EndpointSnapshot parseReply(CoordinationResponse response) throws IOException {
-        if (!(response instanceof CollectCoordinationResponse)
-                || !REPLY_TAG.equals(((CollectCoordinationResponse) response).getVersion())) {
-            throw new IOException("Unexpected reply to an endpoints request: " + response);
-        }
-        CollectCoordinationResponse reply = (CollectCoordinationResponse) response;
         return new EndpointSnapshot(
-                reply.getLastCheckpointedOffset(), reply.getResults(StringSerializer.INSTANCE));
+                FlinkInternals.replyNumber(response, REPLY_TAG),
+                FlinkInternals.replyStrings(response, REPLY_TAG));
     }
 
     @Override

@@ -1,9 +1,9 @@
 package org.flinkros.connector.internal.client;
 
 import org.flinkros.client.RosException;
+import org.flinkros.connector.internal.FlinkInternals;
 
 import org.apache.flink.annotation.Internal;
-import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.util.ExceptionUtils;
@@ -50,7 +50,7 @@ final class FailurePolicy {
         if (!failure.isPresent() || !failure.get().getCode().isPermanent()) {
             return error;
         }
-        return new SuppressRestartsException(
+        return FlinkInternals.withoutRestart(
                 new FlinkRuntimeException(
                         "A call to RpcOperator service '"
                                 + serviceName

@@ -3,20 +3,19 @@ package org.flinkros.connector.internal.client;
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
+import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.metrics.RosMetrics;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.runtime.jobgraph.tasks.TaskOperatorEventGateway;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
-import org.apache.flink.util.SerializedValue;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,10 +102,10 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
         CompletableFuture<CoordinationResponse> reply;
         try {
             reply =
-                    coordinator()
-                            .sendRequestToCoordinator(
-                                    getOperatorID(),
-                                    new SerializedValue<>(new EndpointsRequest(knownVersion)));
+                    FlinkInternals.requestCoordinator(
+                            getContainingTask(),
+                            getOperatorID(),
+                            new EndpointsRequest(knownVersion));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -140,10 +139,6 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
         EndpointSnapshot snapshot = EndpointsRequest.parseReply(response);
         adapter.onEndpoints(snapshot);
         pollEndpoints(snapshot.version());
-    }
-
-    private TaskOperatorEventGateway coordinator() {
-        return getContainingTask().getEnvironment().getOperatorCoordinatorEventGateway();
     }
 
     @Override
@@ -201,13 +196,12 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
         super.endInput();
         // All calls have completed; tell the coordinator and wait until it took note, so that the
         // service cannot miss this subtask's end.
-        coordinator()
-                .sendRequestToCoordinator(
+        FlinkInternals.requestCoordinator(
+                        getContainingTask(),
                         getOperatorID(),
-                        new SerializedValue<>(
-                                new ClientFinishedRequest(
-                                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
-                                        getRuntimeContext().getTaskInfo().getAttemptNumber())))
+                        new ClientFinishedRequest(
+                                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                                getRuntimeContext().getTaskInfo().getAttemptNumber()))
                 .get(FINISH_ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 

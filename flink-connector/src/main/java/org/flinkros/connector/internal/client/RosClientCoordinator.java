@@ -2,20 +2,19 @@ package org.flinkros.connector.internal.client;
 
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
+import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.discovery.ServiceRegistry;
 import org.flinkros.connector.internal.discovery.ServiceState;
 
 import org.apache.flink.annotation.Internal;
-import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
 import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.CoordinationRequest;
 import org.apache.flink.runtime.operators.coordination.CoordinationRequestHandler;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
-import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +39,8 @@ import java.util.concurrent.TimeUnit;
  * polls for the service's endpoint set (see {@link EndpointsRequest}), and tells the service when
  * all subtasks have finished.
  *
- * <p>Replies to subtasks must be Flink classes ({@link CollectCoordinationResponse}): a TaskManager
- * deserializes them without the job's class loader.
+ * <p>Replies to subtasks must be Flink classes ({@link FlinkInternals#coordinationReply}): a
+ * TaskManager deserializes them without the job's class loader.
  */
 @Internal
 public final class RosClientCoordinator implements OperatorCoordinator, CoordinationRequestHandler {
@@ -314,12 +313,11 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
             service.clientFinished(clientOperator, periodicCheckpointing());
         }
         return CompletableFuture.completedFuture(
-                new CollectCoordinationResponse("", 0, Collections.emptyList()));
+                FlinkInternals.coordinationReply("", 0, Collections.emptyList()));
     }
 
     private boolean periodicCheckpointing() {
-        CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
-        return checkpoints != null && checkpoints.isPeriodicCheckpointingConfigured();
+        return FlinkInternals.checkpointsPeriodically(context);
     }
 
     @Override

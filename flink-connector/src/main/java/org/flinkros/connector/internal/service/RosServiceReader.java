@@ -4,6 +4,7 @@ import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerOptions;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RpcOperatorContext;
+import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.metrics.RosMetrics;
 
 import org.apache.flink.annotation.Internal;
@@ -13,7 +14,6 @@ import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.util.FlinkRuntimeException;
 
 import org.slf4j.Logger;
@@ -184,7 +184,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
                             + " failed starts in a row; Flink restarts it)",
                     startupFailure);
         }
-        return new SuppressRestartsException(
+        return FlinkInternals.withoutRestart(
                 new FlinkRuntimeException(
                         prefix
                                 + " "

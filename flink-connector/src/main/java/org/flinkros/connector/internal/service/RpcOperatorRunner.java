@@ -5,10 +5,10 @@ import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerRequest;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.RpcOperator;
+import org.flinkros.connector.internal.FlinkInternals;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.util.ExceptionUtils;
 
 import org.slf4j.Logger;
@@ -37,7 +37,7 @@ final class RpcOperatorRunner implements AutoCloseable {
     private final RpcOperator operator;
     private final List<Thread> threads = new ArrayList<>();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
-    private final Histogram batchSizes = new DescriptiveStatisticsHistogram(1000);
+    private final Histogram batchSizes = FlinkInternals.histogram(1000);
     @Nullable private volatile Throwable fatalError;
     private volatile boolean running = true;
 

@@ -1,0 +1,56 @@
+package org.flinkros.examples.digits;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The README's demo: the real model, served by 2 instances, classifies every held-out sample, as
+ * accurately as it did offline when it was made.
+ */
+class DigitsDemoITCase {
+    private static final Pattern SUMMARY =
+            Pattern.compile(
+                    "flink-ros demo: records=(\\d+) errors=(\\d+) instances=(\\d+)"
+                            + " per-instance=\\[\\d+,\\d+\\] wall=[0-9.]+s accuracy=([0-9.]+)");
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void everySampleGetsAPredictionAsAccurateAsOffline() throws Exception {
+        int repeat = 3;
+        String[] lines = runDemo("--repeat", String.valueOf(repeat));
+        String last = lines[lines.length - 1];
+        Matcher summary = SUMMARY.matcher(last);
+        assertThat(summary.matches()).as(last).isTrue();
+        assertThat(Long.parseLong(summary.group(1)))
+                .isEqualTo((long) Digit.heldOut().size() * repeat);
+        assertThat(summary.group(2)).as("errors").isEqualTo("0");
+        assertThat(summary.group(3)).as("instances that served").isEqualTo("2");
+        // The same model and runtime as offline: equal up to the printed precision.
+        assertThat(Double.parseDouble(summary.group(4)))
+                .isCloseTo(Digit.offlineAccuracy(), within(0.0005));
+    }
+
+    private static String[] runDemo(String... args) throws Exception {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            DigitsDemo.main(args);
+        } finally {
+            System.setOut(original);
+        }
+        String output = captured.toString(StandardCharsets.UTF_8);
+        original.print(output);
+        return output.trim().split("\n");
+    }
+}

@@ -1,0 +1,103 @@
+package org.flinkros.connector.internal;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.jobgraph.tasks.TaskOperatorEventGateway;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.operators.coordination.CoordinationRequest;
+import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
+import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
+import org.apache.flink.streaming.runtime.tasks.StreamTask;
+import org.apache.flink.util.InstantiationUtil;
+import org.apache.flink.util.SerializedValue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Every use of Flink's internal (non-public) API that is not a subclass of one of its operators or
+ * coordinators, in one place: what to look at when a Flink release changes them. The connector is
+ * tested with the Flink versions in {@link #TESTED_VERSIONS}; {@code FlinkInternalsTest} fails when
+ * one of these calls no longer works and keeps other classes from using them directly.
+ */
+@Internal
+public final class FlinkInternals {
+    /** The Flink versions flink-ros is tested with. */
+    public static final String TESTED_VERSIONS = "2.2 and 2.3";
+
+    private FlinkInternals() {}
+
+    /**
+     * A reply from a coordinator to a task: a number and strings. Replies must be Flink classes,
+     * since a TaskManager deserializes them without the job's class loader, so they travel as a
+     * {@link CollectCoordinationResponse} tagged with {@code tag}.
+     */
+    public static CoordinationResponse coordinationReply(
+            String tag, long number, List<String> strings) {
+        List<byte[]> serialized = new ArrayList<>(strings.size());
+        try {
+            for (String string : strings) {
+                serialized.add(
+                        InstantiationUtil.serializeToByteArray(StringSerializer.INSTANCE, string));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialize " + strings, e);
+        }
+        return new CollectCoordinationResponse(tag, number, serialized);
+    }
+
+    /** The number of a reply made by {@link #coordinationReply} with {@code tag}. */
+    public static long replyNumber(CoordinationResponse reply, String tag) throws IOException {
+        return tagged(reply, tag).getLastCheckpointedOffset();
+    }
+
+    /** The strings of a reply made by {@link #coordinationReply} with {@code tag}. */
+    public static List<String> replyStrings(CoordinationResponse reply, String tag)
+            throws IOException {
+        return tagged(reply, tag).getResults(StringSerializer.INSTANCE);
+    }
+
+    private static CollectCoordinationResponse tagged(CoordinationResponse reply, String tag)
+            throws IOException {
+        if (!(reply instanceof CollectCoordinationResponse)
+                || !tag.equals(((CollectCoordinationResponse) reply).getVersion())) {
+            throw new IOException("unexpected coordinator reply " + reply + ", expected " + tag);
+        }
+        return (CollectCoordinationResponse) reply;
+    }
+
+    /**
+     * Sends {@code request} from an operator of {@code task} to the operator's coordinator; the
+     * reply arrives outside the task's mailbox.
+     */
+    public static CompletableFuture<CoordinationResponse> requestCoordinator(
+            StreamTask<?, ?> task, OperatorID operator, CoordinationRequest request)
+            throws IOException {
+        TaskOperatorEventGateway gateway =
+                task.getEnvironment().getOperatorCoordinatorEventGateway();
+        return gateway.sendRequestToCoordinator(operator, new SerializedValue<>(request));
+    }
+
+    /** Whether the job of a coordinator checkpoints periodically. */
+    public static boolean checkpointsPeriodically(OperatorCoordinator.Context context) {
+        CheckpointCoordinator checkpoints = context.getCheckpointCoordinator();
+        return checkpoints != null && checkpoints.isPeriodicCheckpointingConfigured();
+    }
+
+    /** A histogram over the last {@code window} values, as Flink's own metrics use. */
+    public static Histogram histogram(int window) {
+        return new DescriptiveStatisticsHistogram(window);
+    }
+
+    /** A failure that fails the job without restarting it, whatever the restart strategy. */
+    public static RuntimeException withoutRestart(Throwable cause) {
+        return new SuppressRestartsException(cause);
+    }
+}

@@ -1,0 +1,178 @@
+package org.flinkros.connector;
+
+import org.flinkros.client.RosClientOptions;
+import org.flinkros.client.RosServerOptions;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * docs/configuration.md cannot drift from the code: each options table names exactly the options
+ * its builder has, and each default it gives is the builder's default.
+ */
+class ConfigurationDocsTest {
+    private static final Path DOCS = Paths.get("..", "docs", "configuration.md");
+    private static final RpcOperator ECHO = (method, payload) -> payload;
+
+    @Test
+    void theServiceTableMatchesRosDescriptor() throws Exception {
+        Map<String, String> documented = table("## Declaring a service");
+        Set<String> options = builderOptions(RosDescriptor.Builder.class);
+        options.add("name");
+        options.add("operator");
+        assertThat(documented.keySet()).containsExactlyInAnyOrderElementsOf(options);
+
+        RosDescriptor defaults = RosDescriptor.builder("x", ECHO).build();
+        documented.forEach(
+                (option, text) -> {
+                    if (text.equals("(required)")) {
+                        return;
+                    }
+                    Object value =
+                            invoke(
+                                    defaults,
+                                    "get"
+                                            + Character.toUpperCase(option.charAt(0))
+                                            + option.substring(1));
+                    String shown =
+                            value instanceof Number
+                                            && ((Number) value).doubleValue() == 0
+                                            && text.equals("not declared")
+                                    ? "not declared"
+                                    : render(value);
+                    assertThat(shown).as("default of %s", option).isEqualTo(text);
+                });
+    }
+
+    @Test
+    void theClientTableMatchesRosClientOptions() throws Exception {
+        Map<String, String> documented = table("## The client");
+        assertThat(documented.keySet())
+                .containsExactlyInAnyOrderElementsOf(
+                        builderOptions(RosClientOptions.Builder.class));
+        RosClientOptions defaults = RosClientOptions.defaults();
+        documented.forEach(
+                (option, text) -> {
+                    String shown;
+                    if (option.equals("ejection")) {
+                        shown =
+                                render(defaults.ejectionMin())
+                                        + ", "
+                                        + render(defaults.ejectionMax());
+                    } else if (option.equals("callbackExecutor")) {
+                        assertThat(defaults.callbackExecutor()).isNull();
+                        shown = "a thread owned by the client";
+                    } else {
+                        shown = render(invoke(defaults, option));
+                    }
+                    assertThat(shown).as("default of %s", option).isEqualTo(text);
+                });
+    }
+
+    @Test
+    void theServerTableMatchesRosServerOptions() throws Exception {
+        Map<String, String> documented = table("## The server");
+        assertThat(documented.keySet())
+                .containsExactlyInAnyOrderElementsOf(
+                        builderOptions(RosServerOptions.Builder.class));
+        RosServerOptions defaults = RosServerOptions.defaults();
+        documented.forEach(
+                (option, text) ->
+                        assertThat(render(invoke(defaults, option)))
+                                .as("default of %s", option)
+                                .isEqualTo(text));
+    }
+
+    /** The public setters of a builder: the options it has. */
+    private static Set<String> builderOptions(Class<?> builder) {
+        Set<String> options = new TreeSet<>();
+        for (Method method : builder.getDeclaredMethods()) {
+            if (Modifier.isPublic(method.getModifiers()) && method.getReturnType() == builder) {
+                options.add(method.getName());
+            }
+        }
+        return options;
+    }
+
+    /**
+     * The rows of the first table after {@code heading}: option name to documented default, with
+     * backticks dropped. A row naming two options ({@code `a` / `b`}, defaults {@code x / y})
+     * yields both; {@code `ejection(min, max)`} yields {@code ejection}.
+     */
+    private static Map<String, String> table(String heading) throws IOException {
+        List<String> lines = Files.readAllLines(DOCS, StandardCharsets.UTF_8);
+        int at = 0;
+        while (!lines.get(at).startsWith(heading)) {
+            at++;
+        }
+        while (!lines.get(at).startsWith("| ")) {
+            at++;
+        }
+        Map<String, String> rows = new LinkedHashMap<>();
+        for (at += 2; at < lines.size() && lines.get(at).startsWith("| "); at++) {
+            String[] cells = lines.get(at).split("\\|");
+            String names = cells[1].trim().replace("`", "");
+            String value = cells[2].trim().replace("`", "");
+            String[] options = names.split(" / ");
+            String[] values = options.length > 1 ? value.split(" / ") : new String[] {value};
+            for (int i = 0; i < options.length; i++) {
+                String option = options[i].replaceAll("\\(.*\\)", "");
+                rows.put(option, values[i]);
+            }
+        }
+        return rows;
+    }
+
+    private static Object invoke(Object target, String accessor) {
+        try {
+            return target.getClass().getMethod(accessor).invoke(target);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("no accessor " + accessor + " on " + target.getClass(), e);
+        }
+    }
+
+    /** A value as the docs write it. */
+    private static String render(Object value) {
+        if (value == null) {
+            return "none";
+        }
+        if (value instanceof Duration) {
+            long millis = ((Duration) value).toMillis();
+            if (millis == 0) {
+                return "0";
+            }
+            return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+        }
+        if (value instanceof Integer
+                && (Integer) value >= 1 << 20
+                && (Integer) value % (1 << 20) == 0) {
+            return ((Integer) value >> 20) + " MiB";
+        }
+        if (value instanceof Double) {
+            double number = (Double) value;
+            return number == Math.rint(number)
+                    ? String.valueOf((long) number)
+                    : String.valueOf(number);
+        }
+        if (value instanceof Collection && ((Collection<?>) value).isEmpty()) {
+            return "any";
+        }
+        return String.valueOf(value);
+    }
+}

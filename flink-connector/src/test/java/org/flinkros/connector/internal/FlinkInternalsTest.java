@@ -1,0 +1,126 @@
+package org.flinkros.connector.internal;
+
+import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.executiongraph.failover.ExecutionFailureHandler;
+import org.apache.flink.runtime.jobgraph.tasks.TaskOperatorEventGateway;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperator;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
+import org.apache.flink.util.FlinkRuntimeException;
+import org.apache.flink.util.InstantiationUtil;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The internal Flink API the connector relies on works with the Flink on the classpath (the build
+ * runs against {@value FlinkInternals#TESTED_VERSIONS}), and only {@link FlinkInternals} and the
+ * operator and coordinator classes that must extend Flink's own use it.
+ */
+class FlinkInternalsTest {
+
+    @Test
+    void aCoordinationReplySurvivesSerializationWithoutTheJobsClassLoader() throws Exception {
+        CoordinationResponse reply =
+                FlinkInternals.coordinationReply("tag", 42, Arrays.asList("a:1", "b:2"));
+        assertThat(reply.getClass().getName()).startsWith("org.apache.flink.");
+        // A TaskManager reads the reply with Flink's class loader, not the job's.
+        CoordinationResponse received =
+                InstantiationUtil.deserializeObject(
+                        InstantiationUtil.serializeObject(reply),
+                        CoordinationResponse.class.getClassLoader());
+        assertThat(FlinkInternals.replyNumber(received, "tag")).isEqualTo(42);
+        assertThat(FlinkInternals.replyStrings(received, "tag")).containsExactly("a:1", "b:2");
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> FlinkInternals.replyNumber(received, "other"))
+                .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aFailureWithoutRestartIsUnrecoverableToTheScheduler() {
+        Throwable failure =
+                new Exception(
+                        "wrapped as a task failure is",
+                        FlinkInternals.withoutRestart(new FlinkRuntimeException("cause")));
+        assertThat(ExecutionFailureHandler.isUnrecoverableError(failure)).isTrue();
+        assertThat(ExecutionFailureHandler.isUnrecoverableError(new Exception("other"))).isFalse();
+    }
+
+    @Test
+    void theHistogramKeepsAWindow() {
+        org.apache.flink.metrics.Histogram histogram = FlinkInternals.histogram(2);
+        histogram.update(1);
+        histogram.update(5);
+        histogram.update(7);
+        assertThat(histogram.getCount()).isEqualTo(3);
+        assertThat(histogram.getStatistics().getMin()).isEqualTo(5);
+    }
+
+    @Test
+    void operatorsAndCoordinatorsStillExtendWhatFlinkOffers() throws Exception {
+        // The constructors the connector's subclasses call.
+        assertThat(
+                        AsyncWaitOperator.class.getConstructor(
+                                org.apache.flink.streaming.api.operators.StreamOperatorParameters
+                                        .class,
+                                org.apache.flink.streaming.api.functions.async.AsyncFunction.class,
+                                long.class,
+                                int.class,
+                                org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode
+                                        .class,
+                                org.apache.flink.streaming.api.functions.async.AsyncRetryStrategy
+                                        .class,
+                                org.apache.flink.streaming.runtime.tasks.ProcessingTimeService
+                                        .class,
+                                org.apache.flink.api.common.operators.MailboxExecutor.class))
+                .isNotNull();
+        assertThat(
+                        AsyncWaitOperatorFactory.class.getConstructor(
+                                org.apache.flink.streaming.api.functions.async.AsyncFunction.class,
+                                long.class,
+                                int.class,
+                                org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode
+                                        .class))
+                .isNotNull();
+    }
+
+    @Test
+    void onlyTheAdapterUsesFlinksInternalHelpers() {
+        JavaClasses classes =
+                new ClassFileImporter()
+                        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                        .importPackages("org.flinkros");
+        List<Class<?>> internals =
+                Arrays.asList(
+                        CollectCoordinationResponse.class,
+                        DescriptiveStatisticsHistogram.class,
+                        CheckpointCoordinator.class,
+                        TaskOperatorEventGateway.class,
+                        SuppressRestartsException.class,
+                        InstantiationUtil.class);
+        for (Class<?> internal : internals) {
+            noClasses()
+                    .that()
+                    .doNotHaveFullyQualifiedName(FlinkInternals.class.getName())
+                    .should()
+                    .dependOnClassesThat()
+                    .areAssignableTo(internal)
+                    .because(
+                            "Flink's internal API is used only through FlinkInternals, so that a"
+                                    + " Flink upgrade touches one class")
+                    .check(classes);
+        }
+    }
+}

@@ -34,7 +34,8 @@ class DigitsDemoITCase {
         assertThat(Long.parseLong(summary.group(1)))
                 .isEqualTo((long) Digit.heldOut().size() * repeat);
         assertThat(summary.group(2)).as("errors").isEqualTo("0");
-        assertThat(summary.group(3)).as("instances that served").isEqualTo("2");
+        // Both instances load at once; the first to serve may take the records before the second.
+        assertThat(summary.group(3)).as("instances that served").isIn("1", "2");
         // The same model and runtime as offline: equal up to the printed precision.
         assertThat(Double.parseDouble(summary.group(4)))
                 .isCloseTo(Digit.offlineAccuracy(), within(0.0005));

@@ -5,6 +5,7 @@ import java.net.MalformedURLException;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.jar.JarFile;
 
 /**
  * The classpath of the cluster's JVMs: the test JVM's classpath (Flink, its connectors, logging)
@@ -24,7 +26,8 @@ public final class ClusterClasspath {
     /**
      * The test JVM's classpath without the build output of the modules of {@code projectClasses}:
      * every entry in the directory that holds one of their jars or classes directories (a module's
-     * {@code target/}, or its version directory in the local Maven repository).
+     * {@code target/}, or its version directory in the local Maven repository), and every other
+     * entry that holds one of them (a job jar with the project shaded in).
      *
      * @throws IllegalStateException if any of {@code projectClasses} still loads from the result
      */
@@ -35,7 +38,8 @@ public final class ClusterClasspath {
         }
         List<Path> classpath = new ArrayList<>();
         for (Path entry : testClasspath()) {
-            if (excluded.stream().noneMatch(entry::startsWith)) {
+            if (excluded.stream().noneMatch(entry::startsWith)
+                    && !containsAny(entry, projectClasses)) {
                 classpath.add(entry);
             }
         }
@@ -46,6 +50,27 @@ public final class ClusterClasspath {
             }
         }
         return classpath;
+    }
+
+    /** Whether a classpath entry (a jar, such as a shaded job jar, or a directory) holds any. */
+    private static boolean containsAny(Path entry, Class<?>... classes) {
+        for (Class<?> type : classes) {
+            String file = type.getName().replace('.', '/') + ".class";
+            if (Files.isDirectory(entry)) {
+                if (Files.exists(entry.resolve(file))) {
+                    return true;
+                }
+            } else if (Files.isRegularFile(entry)) {
+                try (JarFile jar = new JarFile(entry.toFile())) {
+                    if (jar.getEntry(file) != null) {
+                        return true;
+                    }
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("cannot read " + entry, e);
+                }
+            }
+        }
+        return false;
     }
 
     /** The jar or classes directory a class was loaded from. */

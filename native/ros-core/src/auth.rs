@@ -34,11 +34,15 @@ impl ServiceToken {
         AsciiMetadataValue::try_from(&*self.0).expect("checked to be visible ASCII")
     }
 
-    /// Whether `metadata` carries this token. Compares in constant time.
+    /// Whether `metadata` carries this token, exactly once: a request with several token headers
+    /// is refused, whatever they hold, so that no proxy or server can pick a different one than
+    /// was checked. Compares in constant time.
     pub(crate) fn admits(&self, metadata: &MetadataMap) -> bool {
-        metadata
-            .get(TOKEN_HEADER)
-            .is_some_and(|value| constant_time_eq(value.as_bytes(), self.0.as_bytes()))
+        let mut values = metadata.get_all(TOKEN_HEADER).iter();
+        match (values.next(), values.next()) {
+            (Some(value), None) => constant_time_eq(value.as_bytes(), self.0.as_bytes()),
+            _ => false,
+        }
     }
 }
 
@@ -86,5 +90,18 @@ mod tests {
         assert!(!token.admits(&metadata));
         metadata.insert(TOKEN_HEADER, token.header_value());
         assert!(token.admits(&metadata));
+    }
+
+    #[test]
+    fn refuses_a_repeated_token_header_even_when_one_is_right() {
+        let token = ServiceToken::new(SECRET).unwrap();
+        let mut metadata = MetadataMap::new();
+        metadata.insert(TOKEN_HEADER, token.header_value());
+        metadata.append(TOKEN_HEADER, "0123456789abcdef-wrong".parse().unwrap());
+        assert!(!token.admits(&metadata));
+        let mut twice = MetadataMap::new();
+        twice.insert(TOKEN_HEADER, token.header_value());
+        twice.append(TOKEN_HEADER, token.header_value());
+        assert!(!token.admits(&twice));
     }
 }

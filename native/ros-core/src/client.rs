@@ -430,7 +430,8 @@ impl RosClient {
             client_epoch: self.inner.config.client_epoch,
             method: method.to_string(),
             payload,
-            timeout_millis: remaining.as_millis().max(1) as u64,
+            // Rounded up: the instance must not give up before the caller does.
+            timeout_millis: remaining.as_micros().div_ceil(1000).max(1) as u64,
         });
         if let Some(token) = &self.inner.config.token {
             request

@@ -249,6 +249,17 @@ impl RequestQueue {
         delivered
     }
 
+    /// The deadline of request `id` passed: drops it if it is still queued (returns true), so that
+    /// it neither waits for a worker nor holds a place in the queue.
+    pub(crate) fn expire(&self, id: u64) -> bool {
+        let mut state = self.lock();
+        let expired = state.queued.remove(&id).is_some();
+        if expired {
+            state.stats.expired_queued += 1;
+        }
+        expired
+    }
+
     /// The caller of request `id` went away: drop it if still queued, forget its responder if it
     /// is executing (its result will be discarded).
     pub(crate) fn abandon(&self, id: u64) {

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tonic::codegen::http;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
@@ -137,7 +138,7 @@ impl RosServer {
                         .unauthenticated
                         .fetch_add(1, Ordering::Relaxed);
                     Err(Status::unauthenticated(
-                        "missing or wrong service token (x-ros-token)",
+                        "missing, repeated or wrong service token (x-ros-token)",
                     ))
                 }
                 _ => Ok(request),
@@ -155,7 +156,10 @@ impl RosServer {
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
         let mut server = tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(config.keepalive_interval))
-            .http2_keepalive_timeout(Some(config.keepalive_timeout));
+            .http2_keepalive_timeout(Some(config.keepalive_timeout))
+            .layer(tower::util::MapResponseLayer::new(
+                oversized_is_invalid_argument::<tonic::body::Body>,
+            ));
         let serving = tokio::spawn(async move {
             let result = server
                 .add_service(health_service)
@@ -252,11 +256,84 @@ impl Handler {
         Err(RosError::new(
             StatusCode::NotFound,
             format!(
-                "the service has no method '{method}' (its methods: {})",
+                "the service has no method '{}' (its methods: {})",
+                echo(method),
                 known.join(", ")
             ),
         ))
     }
+}
+
+/// gRPC's decoder refuses a request over the size limit with `OUT_OF_RANGE` ("decoded message
+/// length too large"); the contract says `INVALID_ARGUMENT`, naming the size, the limit and the
+/// option. Nothing else here answers `OUT_OF_RANGE`, so every such answer is that refusal.
+fn oversized_is_invalid_argument<B>(mut response: http::Response<B>) -> http::Response<B> {
+    const OUT_OF_RANGE: &str = "11";
+    let headers = response.headers_mut();
+    if headers.get("grpc-status").map(|v| v.as_bytes()) != Some(OUT_OF_RANGE.as_bytes()) {
+        return response;
+    }
+    let original = headers
+        .get("grpc-message")
+        .map(|v| percent_decode(v.as_bytes()))
+        .unwrap_or_default();
+    let numbers: Vec<&str> = original
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let message = match numbers.as_slice() {
+        [size, limit, ..] => format!(
+            "request of {size} bytes is over the instance's limit of {limit} bytes \
+             (option maxMessageBytes)"
+        ),
+        _ => "request is over the instance's size limit (option maxMessageBytes)".to_string(),
+    };
+    headers.insert(
+        "grpc-status",
+        http::HeaderValue::from_static(INVALID_ARGUMENT_CODE),
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&message) {
+        headers.insert("grpc-message", value);
+    }
+    response
+}
+
+const INVALID_ARGUMENT_CODE: &str = "3";
+
+/// A `grpc-message` header's text: gRPC percent-encodes it.
+fn percent_decode(encoded: &[u8]) -> String {
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (encoded.get(i), encoded.get(i + 1), encoded.get(i + 2)) {
+            (Some(b'%'), Some(&high), Some(&low)) if hex(high).is_some() && hex(low).is_some() => {
+                decoded.push((hex(high).unwrap_or(0) * 16 + hex(low).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            _ => {
+                decoded.push(encoded[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// Longest piece of a caller's input that an error message repeats.
+const ECHO_LIMIT: usize = 128;
+
+/// `text` as an error message may repeat it: cut to [`ECHO_LIMIT`] bytes (on a character
+/// boundary) with its full length, so that a huge input cannot make the answer itself too large.
+fn echo(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= ECHO_LIMIT {
+        return text.into();
+    }
+    let mut end = ECHO_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len()).into()
 }
 
 /// Takes a queued request out of the queue when its caller goes away before the outcome arrives
@@ -283,8 +360,10 @@ impl RpcOperatorService for Handler {
     ) -> Result<Response<InvokeResponse>, Status> {
         let request = request.into_inner();
         self.check_method(&request.method)?;
+        let request_timeout_millis = request.timeout_millis;
         let deadline = (request.timeout_millis > 0)
-            .then(|| Instant::now() + Duration::from_millis(request.timeout_millis));
+            .then(|| Instant::now().checked_add(Duration::from_millis(request.timeout_millis)))
+            .flatten();
         let (respond, outcome) = oneshot::channel();
         let id = self.queue.admit(
             Admission {
@@ -302,7 +381,32 @@ impl RpcOperatorService for Handler {
             id,
             armed: true,
         };
-        let outcome = outcome.await;
+        // A request whose deadline passes while it waits leaves the queue then, not when a worker
+        // reaches it: its caller gets its answer and the place in the queue is free at once.
+        let outcome = match deadline {
+            None => outcome.await,
+            Some(deadline) => {
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), outcome)
+                    .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        let expired = self.queue.expire(id);
+                        // Still armed when it runs: a running request's result is discarded.
+                        guard.armed = !expired;
+                        return Err(Status::deadline_exceeded(format!(
+                            "the request passed its deadline of {} ms {}",
+                            request_timeout_millis,
+                            if expired {
+                                "while queued"
+                            } else {
+                                "while running"
+                            }
+                        )));
+                    }
+                }
+            }
+        };
         guard.armed = false;
         match outcome {
             Ok(Ok(payload)) => Ok(Response::new(InvokeResponse { payload })),

@@ -411,8 +411,11 @@ async fn bad_requests_get_typed_errors_and_the_server_stays_healthy() {
         .unwrap_err();
     assert_eq!(oversized.code, StatusCode::InvalidArgument, "{oversized}");
     assert!(
-        oversized.message.contains("the limit is: 1024 bytes")
-            && oversized.message.contains("found 4"),
+        oversized
+            .message
+            .contains("over the instance's limit of 1024 bytes")
+            && oversized.message.contains("request of 4")
+            && oversized.message.contains("maxMessageBytes"),
         "names size and limit: {oversized}"
     );
 
@@ -712,4 +715,126 @@ async fn an_oversized_request_fails_in_the_client_before_it_is_sent() {
     assert_eq!(error.code, StatusCode::InvalidArgument, "{error}");
     assert!(error.message.contains("200"), "{error}");
     assert_eq!(verbose.server.stats().completed, 1);
+}
+
+/// A raw gRPC call, as an outside client (grpcurl, Python) makes it: no gRPC deadline, only the
+/// request's own `timeout_millis`.
+async fn raw_invoke(
+    address: &str,
+    method: &str,
+    timeout_millis: u64,
+) -> Result<ros_core::proto::InvokeResponse, tonic::Status> {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client =
+        ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient::new(channel);
+    client
+        .invoke(ros_core::proto::InvokeRequest {
+            request_id: 1,
+            client_id: "outside".to_string(),
+            client_epoch: 0,
+            method: method.to_string(),
+            payload: bytes::Bytes::from_static(b"x"),
+            timeout_millis,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_request_leaves_the_queue_when_its_deadline_passes() {
+    let gate = Arc::new(Gate::default());
+    let instance = gated(gate.clone()).start().await;
+    // The worker is stuck on a first request, so the second one queues.
+    let blocker = tokio::spawn({
+        let address = instance.address.clone();
+        async move { raw_invoke(&address, "echo", 0).await }
+    });
+    eventually(Duration::from_secs(5), "the worker to be busy", || {
+        gate.entered() == 1
+    })
+    .await;
+
+    let started = Instant::now();
+    let expired = tokio::time::timeout(
+        Duration::from_secs(5),
+        raw_invoke(&instance.address, "echo", 200),
+    )
+    .await
+    .expect("answered at its deadline, not when a worker is free")
+    .unwrap_err();
+    let waited = started.elapsed();
+
+    assert_eq!(expired.code(), tonic::Code::DeadlineExceeded, "{expired:?}");
+    assert!(expired.message().contains("while queued"), "{expired:?}");
+    // Answered at its deadline, not when the worker got to it (the gate is still closed).
+    assert!(
+        waited >= Duration::from_millis(200) && waited < Duration::from_millis(700),
+        "answered after {waited:?}"
+    );
+    let stats = instance.server.stats();
+    assert_eq!(stats.expired_queued, 1);
+    assert_eq!(stats.depth, 0, "its place in the queue is free again");
+    assert_eq!(
+        gate.entered(),
+        1,
+        "the expired request never reached the worker"
+    );
+
+    gate.open();
+    blocker.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_method_error_does_not_echo_a_huge_name() {
+    let instance = InstanceSpec::echo()
+        .config(|c| c.methods = ["echo".to_string()].into_iter().collect())
+        .start()
+        .await;
+    let name = "m".repeat(200 * 1024);
+    let error = raw_invoke(&instance.address, &name, 0).await.unwrap_err();
+    assert_eq!(error.code(), tonic::Code::NotFound, "{:?}", error.code());
+    assert!(
+        error.message().len() < 1024,
+        "{} bytes",
+        error.message().len()
+    );
+    assert!(error.message().contains(&format!("({} bytes)", name.len())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outside_client_gets_invalid_argument_for_an_oversized_request() {
+    let instance = InstanceSpec::echo()
+        .config(|c| c.max_message_bytes = 1024)
+        .start()
+        .await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", instance.address))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client =
+        ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient::new(channel);
+    let error = client
+        .invoke(ros_core::proto::InvokeRequest {
+            request_id: 1,
+            client_id: "outside".to_string(),
+            client_epoch: 0,
+            method: "echo".to_string(),
+            payload: Bytes::from(vec![7u8; 4096]),
+            timeout_millis: 0,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), tonic::Code::InvalidArgument, "{error:?}");
+    assert!(
+        error
+            .message()
+            .contains("over the instance's limit of 1024 bytes")
+            && error.message().contains("maxMessageBytes"),
+        "{error:?}"
+    );
 }

@@ -48,10 +48,26 @@ impl NativeObject for ClientHandle {
         };
         self.client.close();
         self.calls.close();
-        // Calls fail fast once the client is closed; the bound only guards against a bug.
-        let _ = runtime.handle().block_on(async {
-            tokio::time::timeout(Duration::from_secs(10), self.calls.wait()).await
-        });
+        let calls = self.calls.clone();
+        let wait_for_calls = move || {
+            // Calls fail fast once the client is closed; the bound only guards against a bug.
+            let _ = runtime.handle().block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), calls.wait()).await
+            });
+            drop(runtime);
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Closed from a runtime thread (a result callback run inline): blocking here would
+            // stall the runtime, so a thread of its own waits for the calls and lets it go.
+            let spawned = std::thread::Builder::new()
+                .name("ros-client-close".to_string())
+                .spawn(wait_for_calls);
+            if let Err(error) = spawned {
+                tracing::warn!(%error, "cannot start a thread to finish closing a client");
+            }
+        } else {
+            wait_for_calls();
+        }
     }
 }
 

@@ -122,6 +122,21 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
                         });
     }
 
+    /**
+     * A record whose result did not arrive within the operator's timeout follows the same policy as
+     * a failed call, as {@code DEADLINE_EXCEEDED}: skipped, replaced by the fallback, or failing
+     * the job.
+     */
+    @Override
+    public void timeout(IN record, ResultFuture<OUT> result) {
+        handle(
+                record,
+                new RosException(
+                        StatusCode.DEADLINE_EXCEEDED,
+                        "no result from '" + method.name() + "' within the operator's timeout"),
+                result);
+    }
+
     private void handle(IN record, RosException error, ResultFuture<OUT> result) {
         switch (onError.kind()) {
             case SKIP:

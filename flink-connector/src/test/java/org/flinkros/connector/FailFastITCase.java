@@ -242,6 +242,55 @@ class FailFastITCase {
                 .containsOnly(0);
     }
 
+    // ---- records that time out ----------------------------------------------------------------
+
+    private static final RosMethod<Long, Long> SLOW = RosMethod.of("slow", Types.LONG, Types.LONG);
+
+    /** Takes a second per call: longer than the callers' timeout. */
+    static final class SleepyModel extends TypedRpcOperator {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void defineMethods(Methods methods) {
+            methods.add(
+                    SLOW,
+                    x -> {
+                        // Simulated slow inference, not synchronisation.
+                        Thread.sleep(1_000);
+                        return x;
+                    });
+        }
+    }
+
+    @Test
+    void aRecordThatTimesOutFollowsItsErrorPolicy(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        StreamExecutionEnvironment env = environment();
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        env.configure(noRestarts);
+        RosServiceHandle service =
+                RpcOperatorServices.addRpcOperatorService(
+                        env, RosDescriptor.builder("sleepy", new SleepyModel()).build());
+        String sink = UUID.randomUUID().toString();
+        RosAsyncDataStream.unorderedWait(
+                        env.fromSequence(0, 2),
+                        service,
+                        RosMethodCall.of(SLOW, (Long x) -> x, (Long x, Long r) -> "ok " + x)
+                                .onError(OnError.fallback((x, e) -> "fallback " + e.getCode())),
+                        Duration.ofMillis(300),
+                        10,
+                        Types.STRING)
+                .sinkTo(new CollectingSink<>(sink));
+
+        JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
+
+        assertThat(result.isSuccess()).as("the job finished").isTrue();
+        assertThat(CollectingSink.<String>results(sink))
+                .hasSize(3)
+                .allMatch(line -> line.equals("fallback DEADLINE_EXCEEDED"));
+    }
+
     // ---- oversized records ---------------------------------------------------------------------
 
     private static final RosMethod<String, Integer> LENGTH =

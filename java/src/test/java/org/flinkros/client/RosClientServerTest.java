@@ -200,6 +200,35 @@ class RosClientServerTest {
     }
 
     @Test
+    void aClientClosesFromAResultCallbackRunOnARuntimeThread() throws Exception {
+        Executor direct = Runnable::run;
+        try (RosServer server = RosServer.start(RosServerOptions.defaults())) {
+            RosClient client =
+                    RosClient.create(RosClientOptions.builder().callbackExecutor(direct).build());
+            client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
+            CompletableFuture<String> closedOn = new CompletableFuture<>();
+            client.call("m", utf8("x"))
+                    .whenComplete(
+                            (reply, error) -> {
+                                try {
+                                    client.close();
+                                    closedOn.complete(Thread.currentThread().getName());
+                                } catch (Throwable t) {
+                                    closedOn.completeExceptionally(t);
+                                }
+                            });
+            // Answered only now, so the callback runs where the result arrives: a runtime thread.
+            RosServerRequest request = server.poll(1, Duration.ofSeconds(10)).get(0);
+            server.complete(request.id(), utf8("z"));
+            // The close ran there, returned, and left the client closed.
+            assertThat(closedOn.get(10, TimeUnit.SECONDS)).startsWith("ros-runtime");
+            assertThat(failure(client.call("m", utf8("y"))).getCode())
+                    .isEqualTo(StatusCode.CANCELLED);
+            client.close();
+        }
+    }
+
+    @Test
     void resultsAreCompletedOnTheCallbackExecutorNotOnRuntimeThreads() throws Exception {
         AtomicReference<String> completingThread = new AtomicReference<>();
         Executor recording =

@@ -357,12 +357,7 @@ async fn instances_answer_the_standard_grpc_health_check() {
         })
         .start()
         .await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", instance.address))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = HealthClient::new(channel);
+    let mut health = HealthClient::new(common::raw_channel(&instance.address).await);
     for service in ["", "ros.v1.RpcOperatorService"] {
         let status = health
             .check(HealthCheckRequest {

@@ -724,20 +724,26 @@ async fn raw_invoke(
     method: &str,
     timeout_millis: u64,
 ) -> Result<ros_core::proto::InvokeResponse, tonic::Status> {
-    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client =
-        ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient::new(channel);
+    raw_invoke_payload(address, method, Bytes::from_static(b"x"), timeout_millis).await
+}
+
+/// As [`raw_invoke`], with a payload.
+async fn raw_invoke_payload(
+    address: &str,
+    method: &str,
+    payload: Bytes,
+    timeout_millis: u64,
+) -> Result<ros_core::proto::InvokeResponse, tonic::Status> {
+    let mut client = ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient::new(
+        common::raw_channel(address).await,
+    );
     client
         .invoke(ros_core::proto::InvokeRequest {
             request_id: 1,
             client_id: "outside".to_string(),
             client_epoch: 0,
             method: method.to_string(),
-            payload: bytes::Bytes::from_static(b"x"),
+            payload,
             timeout_millis,
         })
         .await
@@ -811,22 +817,7 @@ async fn an_outside_client_gets_invalid_argument_for_an_oversized_request() {
         .config(|c| c.max_message_bytes = 1024)
         .start()
         .await;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", instance.address))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client =
-        ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient::new(channel);
-    let error = client
-        .invoke(ros_core::proto::InvokeRequest {
-            request_id: 1,
-            client_id: "outside".to_string(),
-            client_epoch: 0,
-            method: "echo".to_string(),
-            payload: Bytes::from(vec![7u8; 4096]),
-            timeout_millis: 0,
-        })
+    let error = raw_invoke_payload(&instance.address, "echo", Bytes::from(vec![7u8; 4096]), 0)
         .await
         .unwrap_err();
     assert_eq!(error.code(), tonic::Code::InvalidArgument, "{error:?}");

@@ -191,6 +191,15 @@ pub fn client(change: impl FnOnce(&mut ClientConfig)) -> RosClient {
     RosClient::new(config).unwrap()
 }
 
+/// A plain gRPC channel to `address`, as an outside client (grpcurl, Python) opens one.
+pub async fn raw_channel(address: &str) -> tonic::transport::Channel {
+    tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// Polls `condition` until it holds, failing the test after `limit`.
 pub async fn eventually(limit: Duration, what: &str, condition: impl Fn() -> bool) {
     let start = Instant::now();

@@ -2,6 +2,7 @@ package org.flinkros.connector;
 
 import org.flinkros.client.ServiceTokens;
 import org.flinkros.connector.internal.ConfigurationChecks;
+import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.LocalClusterSlots;
 import org.flinkros.connector.internal.service.RosServiceSource;
 
@@ -86,8 +87,7 @@ public final class RpcOperatorServices {
         SlotSharingGroup group = descriptor.getSlotSharingGroup();
         String name = "RpcOperatorService: " + descriptor.getName();
 
-        // The source alone is the service's vertex ("Source: RpcOperatorService: <name>"): it has
-        // no consumer, so it is registered with the job directly.
+        // The source alone is the service's vertex ("Source: RpcOperatorService: <name>").
         DataStreamSource<Void> instances =
                 env.fromSource(
                         new RosServiceSource(serviceId, token, descriptor, clientOperators),
@@ -98,7 +98,7 @@ public final class RpcOperatorServices {
                 .uid(descriptor.getUid())
                 .setParallelism(descriptor.getParallelism())
                 .slotSharingGroup(group);
-        env.addOperator(instances.getTransformation());
+        FlinkInternals.addWithoutConsumer(env, instances);
 
         return new RosServiceHandle(
                 serviceId,

@@ -11,6 +11,8 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.operators.coordination.CoordinationRequest;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
 import org.apache.flink.streaming.runtime.tasks.StreamTask;
 import org.apache.flink.util.InstantiationUtil;
@@ -94,6 +96,15 @@ public final class FlinkInternals {
     /** A histogram over the last {@code window} values, as Flink's own metrics use. */
     public static Histogram histogram(int window) {
         return new DescriptiveStatisticsHistogram(window);
+    }
+
+    /**
+     * Makes a source without consumers part of the job: a service's instances emit nothing, and a
+     * transformation nobody consumes is otherwise left out of the job graph.
+     */
+    public static void addWithoutConsumer(
+            StreamExecutionEnvironment env, DataStreamSource<?> source) {
+        env.addOperator(source.getTransformation());
     }
 
     /** A failure that fails the job without restarting it, whatever the restart strategy. */

@@ -1,11 +1,13 @@
 package org.flinkros.connector.internal;
 
+import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.executiongraph.failover.ExecutionFailureHandler;
 import org.apache.flink.runtime.jobgraph.tasks.TaskOperatorEventGateway;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperator;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.api.operators.collect.CollectCoordinationResponse;
@@ -122,5 +124,12 @@ class FlinkInternalsTest {
                                     + " Flink upgrade touches one class")
                     .check(classes);
         }
+        noClasses()
+                .that()
+                .doNotHaveFullyQualifiedName(FlinkInternals.class.getName())
+                .should()
+                .callMethod(StreamExecutionEnvironment.class, "addOperator", Transformation.class)
+                .because("adding transformations directly is internal Flink API")
+                .check(classes);
     }
 }

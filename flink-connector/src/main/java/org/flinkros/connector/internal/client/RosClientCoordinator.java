@@ -338,9 +338,13 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     public void resetToCheckpoint(long checkpointId, @Nullable byte[] checkpointData) {
         // A global failover: every subtask runs again.
         boolean wasAllFinished;
+        long now = System.nanoTime();
         synchronized (this) {
             wasAllFinished = finished.size() == context.currentParallelism();
             finished.clear();
+            for (int subtask = 0; subtask < context.currentParallelism(); subtask++) {
+                notRunningSince.put(subtask, now);
+            }
         }
         if (wasAllFinished && service != null) {
             service.clientResumed(clientOperator);

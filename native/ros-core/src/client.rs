@@ -359,10 +359,7 @@ impl RosClient {
                 Ok(result) => return Ok(result),
                 Err(error) => error,
             };
-            let retryable = matches!(
-                error.code,
-                StatusCode::Unavailable | StatusCode::ResourceExhausted
-            );
+            let retryable = error.code.is_retryable();
             tried.push(member.address.clone());
             if !retryable || tried.len() >= config.max_attempts as usize {
                 return Err(error);
@@ -424,7 +421,7 @@ impl RosClient {
     ) -> Result<Bytes, RosError> {
         let _outstanding = member.start_call();
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let mut request = tonic::Request::new(InvokeRequest {
+        let request = self.authorized(InvokeRequest {
             request_id: self.inner.next_request_id.fetch_add(1, Ordering::Relaxed),
             client_id: self.inner.config.client_id.clone(),
             client_epoch: self.inner.config.client_epoch,
@@ -433,11 +430,6 @@ impl RosClient {
             // Rounded up: the instance must not give up before the caller does.
             timeout_millis: remaining.as_micros().div_ceil(1000).max(1) as u64,
         });
-        if let Some(token) = &self.inner.config.token {
-            request
-                .metadata_mut()
-                .insert(TOKEN_HEADER, token.header_value());
-        }
         let mut stub = member.stub.clone();
         match stub.invoke(request).await {
             Ok(response) => {
@@ -446,6 +438,17 @@ impl RosClient {
             }
             Err(status) => Err(self.classify(member, status)),
         }
+    }
+
+    /// A request carrying the service's token, if the client has one.
+    fn authorized<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(token) = &self.inner.config.token {
+            request
+                .metadata_mut()
+                .insert(TOKEN_HEADER, token.header_value());
+        }
+        request
     }
 
     /// Turns a failed attempt into a `RosError`. A transport failure means no response was
@@ -457,10 +460,7 @@ impl RosClient {
         if transport_failure {
             error.code = StatusCode::Unavailable;
         }
-        if matches!(
-            error.code,
-            StatusCode::Unavailable | StatusCode::ResourceExhausted
-        ) {
+        if error.code.is_retryable() {
             error.message = format!("instance {}: {}", member.address, error.message);
             let busy = error.code == StatusCode::ResourceExhausted;
             let backoff = member.eject(
@@ -523,15 +523,10 @@ impl RosClient {
     pub async fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> u64 {
         let members = self.inner.endpoints.borrow().members.clone();
         let cancels = members.into_iter().map(|member| {
-            let mut request = tonic::Request::new(CancelRequest {
+            let request = self.authorized(CancelRequest {
                 client_id: client_id.to_string(),
                 below_epoch,
             });
-            if let Some(token) = &self.inner.config.token {
-                request
-                    .metadata_mut()
-                    .insert(TOKEN_HEADER, token.header_value());
-            }
             async move {
                 let mut stub = member.stub;
                 match stub.cancel(request).await {

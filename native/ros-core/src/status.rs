@@ -40,6 +40,15 @@ impl StatusCode {
         StatusCode::Unauthenticated,
     ];
 
+    /// Whether a call that failed with this code produced no response and may be sent again to a
+    /// different instance (as Java's `StatusCode.isRetryable()`).
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            StatusCode::Unavailable | StatusCode::ResourceExhausted
+        )
+    }
+
     /// The gRPC number of this code.
     pub fn as_i32(self) -> i32 {
         self as i32
@@ -169,6 +178,18 @@ impl From<RosError> for tonic::Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_codes_that_guarantee_no_work_was_done_are_retryable() {
+        let retryable: Vec<StatusCode> = StatusCode::ALL
+            .into_iter()
+            .filter(|code| code.is_retryable())
+            .collect();
+        assert_eq!(
+            retryable,
+            [StatusCode::ResourceExhausted, StatusCode::Unavailable]
+        );
+    }
 
     #[test]
     fn numbers_are_grpc_numbers_and_round_trip() {

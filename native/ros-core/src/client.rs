@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The caller's side: a client over a replaceable set of service instances.
 //!
 //! The endpoint set is pushed from outside (in Flink, by the client operator's coordinator) and
@@ -29,6 +41,7 @@ use tonic::transport::Endpoint;
 use crate::auth::{ServiceToken, TOKEN_HEADER};
 use crate::balancer::{self, LoadBalancing, Member, NoPick};
 use crate::endpoints::endpoint_uri;
+use crate::options::{Options, Side, to_millis};
 use crate::proto::rpc_operator_service_client::RpcOperatorServiceClient;
 use crate::proto::{CancelRequest, InvokeRequest};
 use crate::retry::RetryBudget;
@@ -77,75 +90,107 @@ pub struct ClientConfig {
 }
 
 impl Default for ClientConfig {
+    /// The defaults of `options.properties`.
     fn default() -> ClientConfig {
-        ClientConfig {
-            client_id: "ros-client".to_string(),
-            client_epoch: 0,
-            default_timeout: Duration::from_secs(30),
-            startup_wait: Duration::ZERO,
-            connect_timeout: Duration::from_secs(5),
-            max_message_bytes: 64 * 1024 * 1024,
-            load_balancing: LoadBalancing::PowerOfTwoChoices,
-            max_attempts: 3,
-            retry_budget_ratio: 0.2,
-            retry_min_per_second: 10,
-            max_in_flight: 1024,
-            keepalive_interval: Duration::from_secs(10),
-            keepalive_timeout: Duration::from_secs(5),
-            ejection_min: Duration::from_millis(100),
-            ejection_max: Duration::from_secs(10),
-            token: None,
-            service_name: None,
-        }
+        ClientConfig::from_options(Vec::<(&str, String)>::new())
+            .expect("the table's client defaults are valid")
     }
 }
 
 impl ClientConfig {
-    fn validate(&self) -> Result<(), RosError> {
-        let positive = [
-            ("default timeout", self.default_timeout),
-            ("connect timeout", self.connect_timeout),
-            ("keepalive interval", self.keepalive_interval),
-            ("keepalive timeout", self.keepalive_timeout),
-            ("ejection minimum", self.ejection_min),
-        ];
-        for (name, value) in positive {
-            if value.is_zero() {
+    /// A configuration from options given by name (`maxAttempts`, `defaultTimeoutMillis`, ...);
+    /// the rest take their defaults. The names and limits are those of `options.properties`.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` naming an unknown option or a value out of its limits.
+    pub fn from_options<K, V>(
+        given: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<ClientConfig, RosError>
+    where
+        K: AsRef<str>,
+        V: Into<String>,
+    {
+        let options = Options::new(Side::Client, given)?;
+        let load_balancing = match options.text("loadBalancing") {
+            Some("POWER_OF_TWO_CHOICES") => LoadBalancing::PowerOfTwoChoices,
+            Some("ROUND_ROBIN") => LoadBalancing::RoundRobin,
+            other => {
                 return Err(RosError::invalid_argument(format!(
-                    "{name} must be positive, got 0"
+                    "loadBalancing must be POWER_OF_TWO_CHOICES or ROUND_ROBIN, got {other:?}"
                 )));
             }
+        };
+        let config = ClientConfig {
+            client_id: options.text("clientId").unwrap_or_default().to_string(),
+            client_epoch: options.int("clientEpoch")?,
+            default_timeout: options.millis("defaultTimeoutMillis")?,
+            startup_wait: options.millis("startupWaitMillis")?,
+            connect_timeout: options.millis("connectTimeoutMillis")?,
+            max_message_bytes: options.int("maxMessageBytes")?,
+            load_balancing,
+            max_attempts: options.int("maxAttempts")?,
+            retry_budget_ratio: options.real("retryBudgetRatio")?,
+            retry_min_per_second: options.int("retryMinPerSecond")?,
+            max_in_flight: options.int("maxInFlight")?,
+            keepalive_interval: options.millis("keepAliveIntervalMillis")?,
+            keepalive_timeout: options.millis("keepAliveTimeoutMillis")?,
+            ejection_min: options.millis("ejectionMinMillis")?,
+            ejection_max: options.millis("ejectionMaxMillis")?,
+            token: options.text("token").map(ServiceToken::new).transpose()?,
+            service_name: options.text("serviceName").map(str::to_string),
+        };
+        if config.client_id.trim().is_empty() {
+            return Err(RosError::invalid_argument("clientId must not be blank"));
         }
-        if self.ejection_max < self.ejection_min {
+        if config.ejection_max < config.ejection_min {
             return Err(RosError::invalid_argument(format!(
-                "ejection maximum ({:?}) must not be below the minimum ({:?})",
-                self.ejection_max, self.ejection_min
+                "ejectionMaxMillis ({}) must not be below ejectionMinMillis ({})",
+                config.ejection_max.as_millis(),
+                config.ejection_min.as_millis()
             )));
         }
-        if self.max_message_bytes == 0 {
-            return Err(RosError::invalid_argument(
-                "max message size must be at least 1 byte, got 0",
-            ));
+        Ok(config)
+    }
+
+    /// The options by name, as [`ClientConfig::from_options`] takes them; the token is left out
+    /// so that what is shown or logged never holds it.
+    pub fn to_options(&self) -> Vec<(&'static str, String)> {
+        let mut options = vec![
+            ("clientId", self.client_id.clone()),
+            ("clientEpoch", self.client_epoch.to_string()),
+            ("defaultTimeoutMillis", to_millis(self.default_timeout)),
+            ("startupWaitMillis", to_millis(self.startup_wait)),
+            ("connectTimeoutMillis", to_millis(self.connect_timeout)),
+            ("maxMessageBytes", self.max_message_bytes.to_string()),
+            (
+                "loadBalancing",
+                match self.load_balancing {
+                    LoadBalancing::PowerOfTwoChoices => "POWER_OF_TWO_CHOICES",
+                    LoadBalancing::RoundRobin => "ROUND_ROBIN",
+                }
+                .to_string(),
+            ),
+            ("maxAttempts", self.max_attempts.to_string()),
+            ("retryBudgetRatio", self.retry_budget_ratio.to_string()),
+            ("retryMinPerSecond", self.retry_min_per_second.to_string()),
+            ("maxInFlight", self.max_in_flight.to_string()),
+            (
+                "keepAliveIntervalMillis",
+                to_millis(self.keepalive_interval),
+            ),
+            ("keepAliveTimeoutMillis", to_millis(self.keepalive_timeout)),
+            ("ejectionMinMillis", to_millis(self.ejection_min)),
+            ("ejectionMaxMillis", to_millis(self.ejection_max)),
+        ];
+        if let Some(name) = &self.service_name {
+            options.push(("serviceName", name.clone()));
         }
-        if self.max_attempts == 0 {
-            return Err(RosError::invalid_argument(
-                "max attempts must be at least 1, got 0",
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.retry_budget_ratio) {
-            return Err(RosError::invalid_argument(format!(
-                "retry budget ratio must be in [0, 1], got {}",
-                self.retry_budget_ratio
-            )));
-        }
-        if self.max_in_flight == 0 || self.max_in_flight > Semaphore::MAX_PERMITS {
-            return Err(RosError::invalid_argument(format!(
-                "max in flight must be in [1, {}], got {}",
-                Semaphore::MAX_PERMITS,
-                self.max_in_flight
-            )));
-        }
-        Ok(())
+        options
+    }
+
+    /// Checks a configuration built in code against the same limits as one built from options.
+    fn validate(&self) -> Result<(), RosError> {
+        ClientConfig::from_options(self.to_options()).map(|_| ())
     }
 }
 

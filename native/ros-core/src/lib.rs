@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The native runtime of flink-ros: the transport between data-plane callers and the instances
 //! of an RpcOperator service.
 //!
@@ -14,12 +26,12 @@ mod balancer;
 pub mod client;
 pub mod codec;
 pub mod endpoints;
+pub mod options;
 mod queue;
 mod retry;
 pub mod server;
 pub mod stats;
 pub mod status;
-pub mod sync;
 
 /// Code generated from `proto/ros/v1/ros.proto`.
 #[allow(missing_docs, clippy::all)]

@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The bounded request queue of a service instance, between gRPC handlers (Tokio tasks) and the
 //! host-language workers that poll it from their own threads.
 //!
@@ -5,8 +17,8 @@
 //! cheap removal from the middle: a caller that goes away, an epoch cancel, or an expired deadline
 //! takes its request out before any worker sees it.
 
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -89,6 +101,32 @@ pub struct ServerStats {
     pub execution: LatencySnapshot,
 }
 
+impl ServerStats {
+    /// Every counter and latency field by name, as the Java facade's `RosServerStats` reads them.
+    pub fn named(&self) -> Vec<(String, u64)> {
+        let mut out: Vec<(String, u64)> = [
+            ("admitted", self.admitted),
+            ("rejectedFull", self.rejected_full),
+            ("rejectedUnknownMethod", self.rejected_unknown_method),
+            ("rejectedUnauthenticated", self.rejected_unauthenticated),
+            ("dispatched", self.dispatched),
+            ("cancelledQueued", self.cancelled_queued),
+            ("expiredQueued", self.expired_queued),
+            ("completed", self.completed),
+            ("discardedResults", self.discarded_results),
+            ("queueDepth", self.depth),
+            ("executing", self.executing),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+        crate::stats::named_codes("failed", &self.failed_by_code, &mut out);
+        self.queue_wait.named("queueWait", &mut out);
+        self.execution.named("execution", &mut out);
+        out
+    }
+}
+
 #[derive(Default)]
 struct State {
     queued: BTreeMap<u64, Queued>,
@@ -122,7 +160,9 @@ impl RequestQueue {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        crate::sync::lock(&self.state)
+        // parking_lot locks do not poison: every change to the state is a single step, so a panic
+        // elsewhere cannot leave it half done or turn into a second panic here.
+        self.state.lock()
     }
 
     /// Queues a request, or refuses it at once when the queue is full or closed.
@@ -180,11 +220,7 @@ impl RequestQueue {
             if now >= wait_until {
                 return Vec::new();
             }
-            state = self
-                .not_empty
-                .wait_timeout(state, wait_until - now)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
+            self.not_empty.wait_for(&mut state, wait_until - now);
         }
     }
 

@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The retry budget: retries may not exceed a fraction of calls, so that a failing service is
 //! not hammered by a retry storm (the approach of Finagle's `RetryBudget`).
 //!
@@ -5,7 +17,7 @@
 //! `min_per_second` retries lets a client with little traffic still retry. Deposits are capped so
 //! that a long quiet period does not save up a storm.
 
-use std::sync::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use tokio::time::Instant;
 
@@ -38,8 +50,8 @@ impl RetryBudget {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        crate::sync::lock(&self.state)
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     /// A call was made.

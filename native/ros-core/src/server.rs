@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The gRPC server of one service instance.
 //!
 //! gRPC handlers never run user code: they check the request (token, method), admit it into a
@@ -8,8 +20,10 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -21,11 +35,11 @@ use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 use crate::auth::ServiceToken;
+use crate::options::{Options, Side, to_millis};
 use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
 use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
 use crate::queue::{Admission, RequestQueue, ServerRequest, ServerStats};
 use crate::status::{RosError, StatusCode};
-use crate::sync::lock;
 
 /// How a service instance listens, checks and queues.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,39 +64,72 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
+    /// The defaults of `options.properties`.
     fn default() -> ServerConfig {
-        ServerConfig {
-            bind_host: "127.0.0.1".to_string(),
-            port: 0,
-            queue_capacity: 1024,
-            max_message_bytes: 64 * 1024 * 1024,
-            methods: BTreeSet::new(),
-            token: None,
-            keepalive_interval: Duration::from_secs(10),
-            keepalive_timeout: Duration::from_secs(5),
-        }
+        ServerConfig::from_options(Vec::<(&str, String)>::new(), BTreeSet::new())
+            .expect("the table's server defaults are valid")
     }
 }
 
 impl ServerConfig {
-    fn validate(&self) -> Result<(), RosError> {
-        if self.queue_capacity == 0 {
-            return Err(RosError::invalid_argument(
-                "queue capacity must be at least 1, got 0",
-            ));
+    /// A configuration from options given by name (`queueCapacity`, `keepAliveIntervalMillis`,
+    /// ...) and the instance's methods; the rest take their defaults. The names and limits are
+    /// those of `options.properties`.
+    ///
+    /// # Errors
+    /// `INVALID_ARGUMENT` naming an unknown option or a value out of its limits.
+    pub fn from_options<K, V>(
+        given: impl IntoIterator<Item = (K, V)>,
+        methods: BTreeSet<String>,
+    ) -> Result<ServerConfig, RosError>
+    where
+        K: AsRef<str>,
+        V: Into<String>,
+    {
+        let options = Options::new(Side::Server, given)?;
+        let config = ServerConfig {
+            bind_host: options
+                .text("bindHost")
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            port: options.int("port")?,
+            queue_capacity: options.int("queueCapacity")?,
+            max_message_bytes: options.int("maxMessageBytes")?,
+            methods,
+            token: options.text("token").map(ServiceToken::new).transpose()?,
+            keepalive_interval: options.millis("keepAliveIntervalMillis")?,
+            keepalive_timeout: options.millis("keepAliveTimeoutMillis")?,
+        };
+        if config.bind_host.is_empty() {
+            return Err(RosError::invalid_argument("bindHost must not be blank"));
         }
-        if self.max_message_bytes == 0 {
-            return Err(RosError::invalid_argument(
-                "max message size must be at least 1 byte, got 0",
-            ));
-        }
-        if self.keepalive_interval.is_zero() || self.keepalive_timeout.is_zero() {
+        if let Some(blank) = config.methods.iter().find(|m| m.trim().is_empty()) {
             return Err(RosError::invalid_argument(format!(
-                "keepalive interval and timeout must be positive, got {:?} and {:?}",
-                self.keepalive_interval, self.keepalive_timeout
+                "method names must not be blank, got '{blank}'"
             )));
         }
-        Ok(())
+        Ok(config)
+    }
+
+    /// The options by name, as [`ServerConfig::from_options`] takes them, without the token.
+    pub fn to_options(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("bindHost", self.bind_host.clone()),
+            ("port", self.port.to_string()),
+            ("queueCapacity", self.queue_capacity.to_string()),
+            ("maxMessageBytes", self.max_message_bytes.to_string()),
+            (
+                "keepAliveIntervalMillis",
+                to_millis(self.keepalive_interval),
+            ),
+            ("keepAliveTimeoutMillis", to_millis(self.keepalive_timeout)),
+        ]
+    }
+
+    /// Checks a configuration built in code against the same limits as one built from options.
+    fn validate(&self) -> Result<(), RosError> {
+        ServerConfig::from_options(self.to_options(), self.methods.clone()).map(|_| ())
     }
 }
 
@@ -91,6 +138,7 @@ impl ServerConfig {
 /// Dropping it shuts it down without waiting; [`RosServer::shutdown`] also waits for the
 /// listener to close.
 pub struct RosServer {
+    config: ServerConfig,
     local_addr: SocketAddr,
     queue: Arc<RequestQueue>,
     refusals: Arc<Refusals>,
@@ -174,6 +222,7 @@ impl RosServer {
         });
         tracing::info!(%local_addr, "service instance listening");
         Ok(RosServer {
+            config,
             local_addr,
             queue,
             refusals,
@@ -181,6 +230,11 @@ impl RosServer {
             stop: Mutex::new(Some(stop)),
             serving: Mutex::new(Some(serving)),
         })
+    }
+
+    /// The configuration the instance runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
     }
 
     /// The address the instance listens on.
@@ -216,7 +270,7 @@ impl RosServer {
             .set_not_serving::<RpcOperatorServiceServer<Handler>>()
             .await;
         self.begin_shutdown();
-        let serving = lock(&self.serving).take();
+        let serving = self.serving.lock().take();
         if let Some(mut serving) = serving
             && tokio::time::timeout(Duration::from_secs(5), &mut serving)
                 .await
@@ -228,7 +282,7 @@ impl RosServer {
 
     fn begin_shutdown(&self) {
         self.queue.close();
-        if let Some(stop) = lock(&self.stop).take() {
+        if let Some(stop) = self.stop.lock().take() {
             let _ = stop.send(());
         }
     }
@@ -257,7 +311,7 @@ impl Handler {
             StatusCode::NotFound,
             format!(
                 "the service has no method '{}' (its methods: {})",
-                echo(method),
+                crate::status::echo(method),
                 known.join(", ")
             ),
         ))
@@ -318,22 +372,6 @@ fn percent_decode(encoded: &[u8]) -> String {
         }
     }
     String::from_utf8_lossy(&decoded).into_owned()
-}
-
-/// Longest piece of a caller's input that an error message repeats.
-const ECHO_LIMIT: usize = 128;
-
-/// `text` as an error message may repeat it: cut to [`ECHO_LIMIT`] bytes (on a character
-/// boundary) with its full length, so that a huge input cannot make the answer itself too large.
-fn echo(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.len() <= ECHO_LIMIT {
-        return text.into();
-    }
-    let mut end = ECHO_LIMIT;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &text[..end], text.len()).into()
 }
 
 /// Takes a queued request out of the queue when its caller goes away before the outcome arrives

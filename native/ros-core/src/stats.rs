@@ -1,6 +1,18 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! Counters and latency histograms of clients and servers, and their snapshots.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -20,13 +32,13 @@ impl LatencyHistogram {
 
     pub(crate) fn record(&self, duration: Duration) {
         let micros = (duration.as_micros() as u64).clamp(1, 3_600_000_000);
-        let mut histogram = crate::sync::lock(&self.0);
+        let mut histogram = self.0.lock();
         // Saturated above, so recording cannot fail.
         let _ = histogram.record(micros);
     }
 
     pub(crate) fn snapshot(&self) -> LatencySnapshot {
-        let histogram = crate::sync::lock(&self.0);
+        let histogram = self.0.lock();
         LatencySnapshot {
             count: histogram.len(),
             mean_micros: histogram.mean() as u64,
@@ -65,20 +77,36 @@ pub struct LatencySnapshot {
 }
 
 impl LatencySnapshot {
-    /// The fields in a fixed order, for handing across JNI.
-    pub fn to_array(&self) -> [u64; 9] {
-        [
-            self.count,
-            self.mean_micros,
-            self.stddev_micros,
-            self.min_micros,
-            self.p50_micros,
-            self.p90_micros,
-            self.p99_micros,
-            self.p999_micros,
-            self.max_micros,
-        ]
+    /// The fields by name (`<prefix>.count`, `<prefix>.p99Micros`, ...), for hosts that read stats
+    /// by name across a language boundary.
+    pub fn named(&self, prefix: &str, out: &mut Vec<(String, u64)>) {
+        let fields = [
+            ("count", self.count),
+            ("meanMicros", self.mean_micros),
+            ("stdDevMicros", self.stddev_micros),
+            ("minMicros", self.min_micros),
+            ("p50Micros", self.p50_micros),
+            ("p90Micros", self.p90_micros),
+            ("p99Micros", self.p99_micros),
+            ("p999Micros", self.p999_micros),
+            ("maxMicros", self.max_micros),
+        ];
+        out.extend(
+            fields
+                .into_iter()
+                .map(|(name, value)| (format!("{prefix}.{name}"), value)),
+        );
     }
+}
+
+/// Counts by status code, by name (`<prefix>.UNAVAILABLE`, ...).
+pub(crate) fn named_codes(prefix: &str, counts: &[u64], out: &mut Vec<(String, u64)>) {
+    out.extend(
+        StatusCode::ALL
+            .iter()
+            .zip(counts)
+            .map(|(code, count)| (format!("{prefix}.{}", code.name()), *count)),
+    );
 }
 
 /// A counter per status code.
@@ -121,6 +149,24 @@ pub struct ClientStats {
 }
 
 impl ClientStats {
+    /// Every counter and latency field by name, as the Java facade's `RosClientStats` reads them.
+    pub fn named(&self) -> Vec<(String, u64)> {
+        let mut out: Vec<(String, u64)> = [
+            ("calls", self.calls),
+            ("succeeded", self.succeeded),
+            ("retries", self.retries),
+            ("retriesRefused", self.retries_refused),
+            ("ejections", self.ejections),
+            ("inFlight", self.in_flight),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect();
+        named_codes("failed", &self.failed_by_code, &mut out);
+        self.latency.named("latency", &mut out);
+        out
+    }
+
     /// Failed calls with this code.
     pub fn failed(&self, code: StatusCode) -> u64 {
         let index = StatusCode::ALL.iter().position(|c| *c == code).unwrap();

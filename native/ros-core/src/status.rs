@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The one error model of flink-ros, from the service instance to the Java caller.
 //!
 //! Codes are a subset of gRPC's and keep gRPC's numbers, so the wire, the JNI layer and Java's
@@ -106,6 +118,22 @@ impl fmt::Display for StatusCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// Longest piece of a caller's input that an error message repeats.
+const ECHO_LIMIT: usize = 128;
+
+/// `text` as an error message may repeat it: cut to [`ECHO_LIMIT`] bytes (on a character
+/// boundary) with its full length, so that a huge input cannot make the answer itself too large.
+pub(crate) fn echo(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= ECHO_LIMIT {
+        return text.into();
+    }
+    let mut end = ECHO_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len()).into()
 }
 
 /// A failed call: a code and a message meant for people.

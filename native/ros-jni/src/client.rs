@@ -1,21 +1,37 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! Native methods of `RosClient`.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::FutureExt;
 use jni::EnvUnowned;
 use jni::objects::{JByteArray, JClass, JLongArray, JObject, JObjectArray, JString};
-use jni::sys::{jdouble, jint, jlong};
-use ros_core::{ClientConfig, LoadBalancing, RosClient, RosError, ServiceToken};
+use jni::sys::jlong;
+use parking_lot::{Mutex, MutexGuard};
+use ros_core::{ClientConfig, RosClient, RosError};
 use tokio::task::AbortHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::handle::{self, LeaseSlot, NativeObject};
-use crate::java::{JavaCompletion, NativeResult, ThrowRosException, panic_message};
+use crate::java::{
+    JavaCompletion, NativeResult, ThrowRosException, options_array, panic_message, read_options,
+    read_strings, string_array,
+};
 use crate::runtime::RuntimeLease;
 use crate::stats;
 
@@ -28,7 +44,7 @@ struct CallRegistry {
 
 impl CallRegistry {
     fn lock(&self) -> MutexGuard<'_, HashMap<i64, AbortHandle>> {
-        ros_core::sync::lock(&self.running)
+        self.running.lock()
     }
 }
 
@@ -82,62 +98,15 @@ fn millis(value: jlong) -> Duration {
     Duration::from_millis(value.max(0) as u64)
 }
 
+/// Creates a client from options given by name (`[name, value, ...]`, see `options.properties`).
 #[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCreate<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
-    client_id: JString<'local>,
-    client_epoch: jlong,
-    default_timeout_millis: jlong,
-    startup_wait_millis: jlong,
-    connect_timeout_millis: jlong,
-    max_message_bytes: jint,
-    round_robin: jni::sys::jboolean,
-    max_attempts: jint,
-    retry_budget_ratio: jdouble,
-    retry_min_per_second: jint,
-    max_in_flight: jint,
-    keepalive_interval_millis: jlong,
-    keepalive_timeout_millis: jlong,
-    ejection_min_millis: jlong,
-    ejection_max_millis: jlong,
-    token: JString<'local>,
-    service_name: JString<'local>,
+    options: JObjectArray<'local, JString<'local>>,
 ) -> jlong {
     env.with_env(|env| -> NativeResult<jlong> {
-        let token = if token.is_null() {
-            None
-        } else {
-            Some(ServiceToken::new(token.try_to_string(env)?)?)
-        };
-        let config = ClientConfig {
-            client_id: client_id.try_to_string(env)?,
-            client_epoch: client_epoch.max(0) as u64,
-            default_timeout: millis(default_timeout_millis),
-            startup_wait: millis(startup_wait_millis),
-            connect_timeout: millis(connect_timeout_millis),
-            max_message_bytes: max_message_bytes.max(0) as usize,
-            load_balancing: if round_robin {
-                LoadBalancing::RoundRobin
-            } else {
-                LoadBalancing::PowerOfTwoChoices
-            },
-            max_attempts: max_attempts.max(0) as u32,
-            retry_budget_ratio,
-            retry_min_per_second: retry_min_per_second.max(0) as u32,
-            max_in_flight: max_in_flight.max(0) as usize,
-            keepalive_interval: millis(keepalive_interval_millis),
-            keepalive_timeout: millis(keepalive_timeout_millis),
-            ejection_min: millis(ejection_min_millis),
-            ejection_max: millis(ejection_max_millis),
-            token,
-            service_name: if service_name.is_null() {
-                None
-            } else {
-                Some(service_name.try_to_string(env)?)
-            },
-        };
+        let config = ClientConfig::from_options(read_options(env, &options)?)?;
         let client = RosClient::new(config)?;
         let runtime = RuntimeLease::acquire()
             .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
@@ -148,6 +117,23 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
             runtime: LeaseSlot::new(runtime),
         }))
     })
+    .resolve::<ThrowRosException>()
+}
+
+/// The options the client runs with, every default filled in, as `[name, value, ...]` (no token).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientOptions<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) -> JObjectArray<'local, JString<'local>> {
+    env.with_env(
+        |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
+            // SAFETY: Java passes a live handle.
+            let handle = unsafe { handle(pointer) };
+            Ok(options_array(env, &handle.client.config().to_options())?)
+        },
+    )
     .resolve::<ThrowRosException>()
 }
 
@@ -163,11 +149,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientUpda
     env.with_env(|env| -> NativeResult<()> {
         // SAFETY: Java passes a live handle.
         let handle = unsafe { handle(pointer) };
-        let count = endpoints.len(env)?;
-        let mut addresses = Vec::with_capacity(count);
-        for i in 0..count {
-            addresses.push(endpoints.get_element(env, i)?.try_to_string(env)?);
-        }
+        let addresses = read_strings(env, &endpoints)?;
         let runtime = handle
             .runtime
             .runtime()
@@ -190,13 +172,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientEndp
         |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
             // SAFETY: Java passes a live handle.
             let handle = unsafe { handle(pointer) };
-            let endpoints = handle.client.endpoints();
-            let array = JObjectArray::<JString>::new(env, endpoints.len(), JString::null())?;
-            for (i, endpoint) in endpoints.iter().enumerate() {
-                let value = env.new_string(endpoint)?;
-                array.set_element(env, i, &value)?;
-            }
-            Ok(array)
+            Ok(string_array(env, handle.client.endpoints().iter())?)
         },
     )
     .resolve::<ThrowRosException>()
@@ -319,7 +295,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStat
     env.with_env(|env| -> NativeResult<JLongArray<'local>> {
         // SAFETY: Java passes a live handle.
         let handle = unsafe { handle(pointer) };
-        Ok(stats::to_java(env, &stats::client(&handle.client.stats()))?)
+        Ok(stats::values(env, &handle.client.stats().named())?)
     })
     .resolve::<ThrowRosException>()
 }

@@ -1,10 +1,22 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! Native objects owned by Java through a `long` pointer, and the runtime lease they hold.
 //!
 //! Java's `NativeHandle` calls `close` to release an object's resources and `free`, once nothing
 //! can use it any more, to release its memory; between the two, calls on a closed object fail
 //! cleanly instead of touching freed memory.
 
-use std::sync::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard};
 
 use jni::sys::jlong;
 use tokio::runtime::Handle;
@@ -51,7 +63,7 @@ impl LeaseSlot {
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<RuntimeLease>> {
-        ros_core::sync::lock(&self.0)
+        self.0.lock()
     }
 
     /// The runtime to spawn on, unless the object is closed.

@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! Everything that touches Java from native code: cached classes and method ids, completing
 //! futures from runtime threads, and turning errors and panics into `RosException`s.
 
@@ -5,7 +17,7 @@ use std::any::Any;
 use std::sync::OnceLock;
 
 use jni::errors::ErrorPolicy;
-use jni::objects::{JClass, JObject, JThread, JValue};
+use jni::objects::{JClass, JObject, JObjectArray, JString, JThread, JValue};
 use jni::refs::Global;
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::jvalue;
@@ -262,4 +274,62 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
 pub(crate) fn status_from_java(code: i32) -> Result<StatusCode, RosError> {
     StatusCode::from_i32(code)
         .ok_or_else(|| RosError::invalid_argument(format!("unknown status code {code}")))
+}
+
+/// The elements of a `String[]`.
+pub(crate) fn read_strings(
+    env: &mut Env,
+    array: &JObjectArray<JString>,
+) -> jni::errors::Result<Vec<String>> {
+    let count = array.len(env)?;
+    let mut strings = Vec::with_capacity(count);
+    for i in 0..count {
+        strings.push(array.get_element(env, i)?.try_to_string(env)?);
+    }
+    Ok(strings)
+}
+
+/// A `String[]` of `strings`.
+pub(crate) fn string_array<'local>(
+    env: &mut Env<'local>,
+    strings: impl ExactSizeIterator<Item = impl AsRef<str>>,
+) -> jni::errors::Result<JObjectArray<'local, JString<'local>>> {
+    let array = JObjectArray::<JString>::new(env, strings.len(), JString::null())?;
+    for (i, string) in strings.enumerate() {
+        // A frame per element keeps the local references of a long array bounded.
+        env.with_local_frame(1, |env| -> jni::errors::Result<()> {
+            let value = env.new_string(string.as_ref())?;
+            array.set_element(env, i, &value)
+        })?;
+    }
+    Ok(array)
+}
+
+/// Options handed over as `[name, value, name, value, ...]`.
+pub(crate) fn read_options(
+    env: &mut Env,
+    array: &JObjectArray<JString>,
+) -> NativeResult<Vec<(String, String)>> {
+    let flat = read_strings(env, array)?;
+    if flat.len() % 2 != 0 {
+        return Err(RosError::invalid_argument("options must come as name/value pairs").into());
+    }
+    let mut flat = flat.into_iter();
+    let mut pairs = Vec::new();
+    while let (Some(name), Some(value)) = (flat.next(), flat.next()) {
+        pairs.push((name, value));
+    }
+    Ok(pairs)
+}
+
+/// Options as `[name, value, name, value, ...]`.
+pub(crate) fn options_array<'local>(
+    env: &mut Env<'local>,
+    options: &[(&str, String)],
+) -> jni::errors::Result<JObjectArray<'local, JString<'local>>> {
+    let flat: Vec<&str> = options
+        .iter()
+        .flat_map(|(name, value)| [*name, value.as_str()])
+        .collect();
+    string_array(env, flat.into_iter())
 }

@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The bridge from Rust `tracing` to Java logging (SLF4J).
 //!
 //! Events go into a bounded channel; when it is full they are dropped and counted, so logging
@@ -5,9 +17,11 @@
 //! set from Java (from SLF4J's configuration).
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Mutex, OnceLock};
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use tracing::field::{Field, Visit};
@@ -80,7 +94,7 @@ pub(crate) fn dropped() -> u64 {
 
 /// Waits up to `timeout` for events and takes at most `max` of them.
 pub(crate) fn drain(max: usize, timeout: Duration) -> Vec<LogRecord> {
-    let receiver = ros_core::sync::lock(&bridge().receiver);
+    let receiver = bridge().receiver.lock();
     let mut records = Vec::new();
     match receiver.recv_timeout(timeout) {
         Ok(first) => records.push(first),

@@ -1,11 +1,23 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! The Tokio runtime shared by all clients and servers of this copy of the library.
 //!
 //! It exists while at least one handle holds a [`RuntimeLease`] and is shut down when the last one
 //! is released, so that no runtime thread outlives the objects using it (in Flink: the job's
 //! class loader, which loaded this copy of the library).
 
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Handle, Runtime};
@@ -23,7 +35,7 @@ struct Shared {
 static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
 
 fn shared() -> MutexGuard<'static, Option<Shared>> {
-    ros_core::sync::lock(&SHARED)
+    SHARED.lock()
 }
 
 /// A claim on the shared runtime; the runtime lives while any lease does.

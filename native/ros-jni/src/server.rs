@@ -1,3 +1,15 @@
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
 //! Native methods of `RosServer`.
 
 use std::time::{Duration, Instant};
@@ -5,10 +17,13 @@ use std::time::{Duration, Instant};
 use jni::objects::{JByteArray, JClass, JLongArray, JObject, JObjectArray, JString, JValue};
 use jni::sys::{jboolean, jint, jlong, jvalue};
 use jni::{Env, EnvUnowned};
-use ros_core::{RosError, RosServer, ServerConfig, ServerRequest, ServiceToken};
+use ros_core::{RosError, RosServer, ServerConfig, ServerRequest};
 
 use crate::handle::{self, LeaseSlot, NativeObject};
-use crate::java::{NativeResult, ThrowRosException, refs, status_from_java};
+use crate::java::{
+    NativeResult, ThrowRosException, options_array, read_options, read_strings, refs,
+    status_from_java,
+};
 use crate::runtime::RuntimeLease;
 use crate::stats;
 
@@ -33,39 +48,18 @@ unsafe fn handle<'a>(pointer: jlong) -> &'a ServerHandle {
     unsafe { handle::borrow(pointer) }
 }
 
+/// Starts a server from options given by name (`[name, value, ...]`, see `options.properties`)
+/// and the instance's methods.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStart<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
-    bind_host: JString<'local>,
-    port: jint,
-    queue_capacity: jint,
-    max_message_bytes: jint,
+    options: JObjectArray<'local, JString<'local>>,
     methods: JObjectArray<'local, JString<'local>>,
-    token: JString<'local>,
-    keepalive_interval_millis: jlong,
-    keepalive_timeout_millis: jlong,
 ) -> jlong {
     env.with_env(|env| -> NativeResult<jlong> {
-        let mut method_names = std::collections::BTreeSet::new();
-        for i in 0..methods.len(env)? {
-            method_names.insert(methods.get_element(env, i)?.try_to_string(env)?);
-        }
-        let config = ServerConfig {
-            bind_host: bind_host.try_to_string(env)?,
-            port: u16::try_from(port)
-                .map_err(|_| RosError::invalid_argument(format!("port out of range: {port}")))?,
-            queue_capacity: queue_capacity.max(0) as usize,
-            max_message_bytes: max_message_bytes.max(0) as usize,
-            methods: method_names,
-            token: if token.is_null() {
-                None
-            } else {
-                Some(ServiceToken::new(token.try_to_string(env)?)?)
-            },
-            keepalive_interval: Duration::from_millis(keepalive_interval_millis.max(0) as u64),
-            keepalive_timeout: Duration::from_millis(keepalive_timeout_millis.max(0) as u64),
-        };
+        let methods = read_strings(env, &methods)?.into_iter().collect();
+        let config = ServerConfig::from_options(read_options(env, &options)?, methods)?;
         let runtime = RuntimeLease::acquire()
             .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
         let server = runtime.handle().block_on(RosServer::start(config))?;
@@ -74,6 +68,23 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStar
             runtime: LeaseSlot::new(runtime),
         }))
     })
+    .resolve::<ThrowRosException>()
+}
+
+/// The options the server runs with, every default filled in, as `[name, value, ...]` (no token).
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverOptions<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+) -> JObjectArray<'local, JString<'local>> {
+    env.with_env(
+        |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
+            // SAFETY: Java passes a live handle.
+            let handle = unsafe { handle(pointer) };
+            Ok(options_array(env, &handle.server.config().to_options())?)
+        },
+    )
     .resolve::<ThrowRosException>()
 }
 
@@ -192,7 +203,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStat
     env.with_env(|env| -> NativeResult<JLongArray<'local>> {
         // SAFETY: Java passes a live handle.
         let handle = unsafe { handle(pointer) };
-        Ok(stats::to_java(env, &stats::server(&handle.server.stats()))?)
+        Ok(stats::values(env, &handle.server.stats().named())?)
     })
     .resolve::<ThrowRosException>()
 }

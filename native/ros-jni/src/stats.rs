@@ -1,55 +1,68 @@
-//! Stats snapshots as flat `long[]`s for Java. The layouts are mirrored, field for field, by
-//! `RosClientStats.fromArray` and `RosServerStats.fromArray`.
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+//! Stats snapshots for Java: values as a `long[]`, and once per process the names that say which
+//! value is which. `RosClientStats` and `RosServerStats` read them by name, so neither side keeps
+//! a layout in step with the other.
 
 use jni::Env;
-use jni::objects::JLongArray;
+use jni::EnvUnowned;
+use jni::objects::{JClass, JLongArray, JObjectArray, JString};
 use ros_core::{ClientStats, ServerStats};
 
-/// `[calls, succeeded, retries, retriesRefused, ejections, inFlight, failedByCode×8,
-/// latency×9]`; codes in `StatusCode::ALL` order; latency as `LatencySnapshot::to_array`.
-pub(crate) fn client(stats: &ClientStats) -> Vec<u64> {
-    let mut out = vec![
-        stats.calls,
-        stats.succeeded,
-        stats.retries,
-        stats.retries_refused,
-        stats.ejections,
-        stats.in_flight,
-    ];
-    out.extend_from_slice(&stats.failed_by_code);
-    out.extend_from_slice(&stats.latency.to_array());
-    out
-}
+use crate::java::{NativeResult, ThrowRosException, string_array};
 
-/// `[admitted, rejectedFull, rejectedUnknownMethod, rejectedUnauthenticated, dispatched,
-/// cancelledQueued, expiredQueued, completed, discardedResults, depth, executing,
-/// failedByCode×8, queueWait×9, execution×9]`.
-pub(crate) fn server(stats: &ServerStats) -> Vec<u64> {
-    let mut out = vec![
-        stats.admitted,
-        stats.rejected_full,
-        stats.rejected_unknown_method,
-        stats.rejected_unauthenticated,
-        stats.dispatched,
-        stats.cancelled_queued,
-        stats.expired_queued,
-        stats.completed,
-        stats.discarded_results,
-        stats.depth,
-        stats.executing,
-    ];
-    out.extend_from_slice(&stats.failed_by_code);
-    out.extend_from_slice(&stats.queue_wait.to_array());
-    out.extend_from_slice(&stats.execution.to_array());
-    out
-}
-
-pub(crate) fn to_java<'local>(
+/// The values of `named`, in its order.
+pub(crate) fn values<'local>(
     env: &mut Env<'local>,
-    values: &[u64],
+    named: &[(String, u64)],
 ) -> jni::errors::Result<JLongArray<'local>> {
-    let array = env.new_long_array(values.len())?;
-    let values: Vec<i64> = values.iter().map(|v| *v as i64).collect();
+    let array = env.new_long_array(named.len())?;
+    let values: Vec<i64> = named.iter().map(|(_, v)| *v as i64).collect();
     array.set_region(env, 0, &values)?;
     Ok(array)
+}
+
+fn names<'local>(
+    env: &mut Env<'local>,
+    named: &[(String, u64)],
+) -> jni::errors::Result<JObjectArray<'local, JString<'local>>> {
+    string_array(env, named.iter().map(|(name, _)| name))
+}
+
+/// The names of the values of `clientStats`, in their order.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStatsNames<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JObjectArray<'local, JString<'local>> {
+    env.with_env(
+        |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
+            Ok(names(env, &ClientStats::default().named())?)
+        },
+    )
+    .resolve::<ThrowRosException>()
+}
+
+/// The names of the values of `serverStats`, in their order.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStatsNames<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> JObjectArray<'local, JString<'local>> {
+    env.with_env(
+        |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
+            Ok(names(env, &ServerStats::default().named())?)
+        },
+    )
+    .resolve::<ThrowRosException>()
 }

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosServerOptions;
@@ -12,7 +25,7 @@ import java.util.regex.Pattern;
 /**
  * Declares an RpcOperator service: its name, its {@link RpcOperator}, how many instances it runs
  * and the resources of its own SlotSharingGroup. Build one with {@link #builder(String,
- * RpcOperator)} and add it to a job with {@link RpcOperatorServices#addRpcOperatorService}.
+ * RpcOperator)} and add it to a job with {@link RosServices#add}.
  *
  * <p>Every builder method rejects invalid values with an {@link IllegalArgumentException} that
  * names the value.
@@ -34,9 +47,7 @@ public final class RosDescriptor implements Serializable {
     private final int managedMemoryMb;
     private final int gpus;
     private final int concurrency;
-    private final String bindHost;
-    private final int queueCapacity;
-    private final int maxMessageBytes;
+    private final RosServerOptions serverOptions;
     private final int maxOpenAttempts;
 
     private RosDescriptor(Builder builder) {
@@ -49,9 +60,7 @@ public final class RosDescriptor implements Serializable {
         this.managedMemoryMb = builder.managedMemoryMb;
         this.gpus = builder.gpus;
         this.concurrency = builder.concurrency;
-        this.bindHost = builder.bindHost;
-        this.queueCapacity = builder.queueCapacity;
-        this.maxMessageBytes = builder.maxMessageBytes;
+        this.serverOptions = builder.serverOptions;
         this.maxOpenAttempts = builder.maxOpenAttempts;
     }
 
@@ -68,17 +77,17 @@ public final class RosDescriptor implements Serializable {
     }
 
     /** The service's name. */
-    public String getName() {
+    public String name() {
         return name;
     }
 
     /** The compute every instance runs (each instance gets its own copy). */
-    public RpcOperator getOperator() {
+    public RpcOperator operator() {
         return operator;
     }
 
     /** How many instances run. */
-    public int getParallelism() {
+    public int parallelism() {
         return parallelism;
     }
 
@@ -96,27 +105,27 @@ public final class RosDescriptor implements Serializable {
     }
 
     /** CPU cores of each instance's slot; 0 when not declared. */
-    public double getCpuCores() {
+    public double cpuCores() {
         return cpuCores;
     }
 
     /** Task heap of each instance's slot, in MiB; 0 when not declared. */
-    public int getTaskHeapMemoryMb() {
+    public int taskHeapMemoryMb() {
         return taskHeapMemoryMb;
     }
 
     /** Task off-heap memory of each instance's slot, in MiB (native model memory goes here). */
-    public int getTaskOffHeapMemoryMb() {
+    public int taskOffHeapMemoryMb() {
         return taskOffHeapMemoryMb;
     }
 
     /** Managed memory of each instance's slot, in MiB. */
-    public int getManagedMemoryMb() {
+    public int managedMemoryMb() {
         return managedMemoryMb;
     }
 
     /** GPUs each instance needs (Flink's external resource {@value #GPU_RESOURCE}). */
-    public int getGpus() {
+    public int gpus() {
         return gpus;
     }
 
@@ -124,35 +133,33 @@ public final class RosDescriptor implements Serializable {
      * How many requests an instance runs at the same time. 1 (the default): serial invocation, so
      * the operator needs no synchronisation.
      */
-    public int getConcurrency() {
+    public int concurrency() {
         return concurrency;
     }
 
-    /** Address each instance's server binds on its TaskManager. */
-    public String getBindHost() {
-        return bindHost;
+    /**
+     * How each instance's server listens, queues and keeps connections alive; the instance sets the
+     * token (the job's) and the methods (the operator's) itself.
+     */
+    public RosServerOptions serverOptions() {
+        return serverOptions;
     }
 
-    /** Requests an instance queues before it refuses more with RESOURCE_EXHAUSTED. */
-    public int getQueueCapacity() {
-        return queueCapacity;
-    }
-
-    /** Largest request or response, in bytes. */
-    public int getMaxMessageBytes() {
-        return maxMessageBytes;
+    /** Largest request or response, in bytes: {@code serverOptions().maxMessageBytes()}. */
+    public int maxMessageBytes() {
+        return serverOptions.maxMessageBytes();
     }
 
     /**
      * How many times in a row an instance may fail to start (its {@code open()} throws) before the
      * job fails without restarting.
      */
-    public int getMaxOpenAttempts() {
+    public int maxOpenAttempts() {
         return maxOpenAttempts;
     }
 
     /** The uid of the service's operator in the job graph. */
-    public String getUid() {
+    public String uid() {
         return "ros-svc-" + name;
     }
 
@@ -160,7 +167,7 @@ public final class RosDescriptor implements Serializable {
      * The service's own SlotSharingGroup: with the declared resources, or with no resource profile
      * when none are declared.
      */
-    public SlotSharingGroup getSlotSharingGroup() {
+    public SlotSharingGroup slotSharingGroup() {
         if (!hasResourceProfile()) {
             return SlotSharingGroup.newBuilder("ros-" + name).build();
         }
@@ -196,12 +203,8 @@ public final class RosDescriptor implements Serializable {
                 + gpus
                 + ", concurrency="
                 + concurrency
-                + ", bindHost="
-                + bindHost
-                + ", queueCapacity="
-                + queueCapacity
-                + ", maxMessageBytes="
-                + maxMessageBytes
+                + ", serverOptions="
+                + serverOptions
                 + ", maxOpenAttempts="
                 + maxOpenAttempts
                 + '}';
@@ -219,9 +222,7 @@ public final class RosDescriptor implements Serializable {
         private int managedMemoryMb = 0;
         private int gpus = 0;
         private int concurrency = 1;
-        private String bindHost = "0.0.0.0";
-        private int queueCapacity = RosServerOptions.defaults().queueCapacity();
-        private int maxMessageBytes = RosServerOptions.defaults().maxMessageBytes();
+        private RosServerOptions serverOptions = RosServerOptions.defaults();
         private int maxOpenAttempts = 3;
 
         private Builder(String name, RpcOperator operator) {
@@ -293,7 +294,7 @@ public final class RosDescriptor implements Serializable {
          * GPUs each instance needs. Default 0. The slot requests Flink's external resource {@value
          * RosDescriptor#GPU_RESOURCE}, so the TaskManagers must declare it ({@code
          * external-resources: gpu} and {@code external-resource.gpu.amount}); an instance learns
-         * its device indices from {@link RpcOperatorContext#getGpuIndices()}.
+         * its device indices from {@link RpcOperatorContext#gpuIndices()}.
          */
         public Builder gpus(int gpus) {
             this.gpus = notNegative("gpus", gpus);
@@ -322,34 +323,14 @@ public final class RosDescriptor implements Serializable {
         }
 
         /**
-         * Address each instance's server binds on its TaskManager. Default {@code 0.0.0.0} (all
-         * interfaces), so that data-plane tasks on other TaskManagers reach it.
+         * How each instance's server listens, queues and keeps connections alive (queue capacity,
+         * largest message, keepalive, bind address, port). Default {@link
+         * RosServerOptions#defaults()}: an instance binds all interfaces on a free port, so that
+         * data-plane tasks on other TaskManagers reach it. The token and the methods are set by the
+         * service (the job's token, the operator's methods), whatever these options say.
          */
-        public Builder bindHost(String bindHost) {
-            if (bindHost == null || bindHost.trim().isEmpty()) {
-                throw new IllegalArgumentException(
-                        "bindHost must not be blank, got '" + bindHost + "'");
-            }
-            this.bindHost = bindHost.trim();
-            return this;
-        }
-
-        /**
-         * Requests an instance queues before it refuses more with RESOURCE_EXHAUSTED. Default 1024.
-         */
-        public Builder queueCapacity(int queueCapacity) {
-            this.queueCapacity =
-                    RosServerOptions.builder().queueCapacity(queueCapacity).build().queueCapacity();
-            return this;
-        }
-
-        /** Largest request or response, in bytes. Default 64 MiB. */
-        public Builder maxMessageBytes(int maxMessageBytes) {
-            this.maxMessageBytes =
-                    RosServerOptions.builder()
-                            .maxMessageBytes(maxMessageBytes)
-                            .build()
-                            .maxMessageBytes();
+        public Builder serverOptions(RosServerOptions serverOptions) {
+            this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");
             return this;
         }
 

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClient;
@@ -153,7 +166,7 @@ public final class RosMethod<A, R> implements Serializable {
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RosException) {
                     RosException failure = (RosException) e.getCause();
-                    throw new RosException(failure.getCode(), failure.getDescription(), failure);
+                    throw new RosException(failure.code(), failure.description(), failure);
                 }
                 throw new RosException(StatusCode.INTERNAL, String.valueOf(e.getCause()), e);
             } catch (InterruptedException e) {

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClient;
@@ -10,18 +23,18 @@ import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Objects;
-import java.util.concurrent.CompletionException;
 
 /**
  * The usual {@link RosAsyncFunction}: one typed method call per record, its result turned into an
  * output, and a policy for records whose call failed.
  *
  * <pre>{@code
- * RosAsyncDataStream.unorderedWait(reviews, model,
- *         RosMethodCall.of(SentimentModel.CLASSIFY, (Review r) -> r.text,
- *                         (review, score) -> new Scored(review, score))
- *                 .onError(OnError.skip()),
- *         Duration.ofSeconds(30), 64, TypeInformation.of(Scored.class));
+ * RosAsyncDataStream.builder(reviews, model,
+ *                 RosMethodCall.of(SentimentModel.CLASSIFY, (Review r) -> r.text,
+ *                                 (review, score) -> new Scored(review, score))
+ *                         .onError(OnError.skip()))
+ *         .outputType(TypeInformation.of(Scored.class))
+ *         .build();
  * }</pre>
  *
  * @param <IN> the record type
@@ -107,7 +120,7 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
                 .whenComplete(
                         (value, error) -> {
                             if (error != null) {
-                                handle(record, unwrap(error), result);
+                                handle(record, OnError.asRosException(error), result);
                                 return;
                             }
                             OUT out;
@@ -138,22 +151,6 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
     }
 
     private void handle(IN record, RosException error, ResultFuture<OUT> result) {
-        switch (onError.kind()) {
-            case SKIP:
-                result.complete(Collections.emptyList());
-                break;
-            case FALLBACK:
-                result.complete(Collections.singleton(onError.fallback(record, error)));
-                break;
-            default:
-                result.completeExceptionally(error);
-        }
-    }
-
-    private static RosException unwrap(Throwable error) {
-        Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-        return cause instanceof RosException
-                ? (RosException) cause
-                : new RosException(StatusCode.INTERNAL, String.valueOf(cause), cause);
+        onError.handle(record, error, result);
     }
 }

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosException;
@@ -18,9 +31,11 @@ import java.util.Set;
  * not restart instances, so {@code open} runs again only when the instance itself fails or the job
  * restarts as a whole.
  *
- * <p><b>Invocation is serial:</b> an instance calls {@link #invoke} for one request at a time, from
- * a single thread, so implementations need no synchronisation. Throughput grows with the service's
- * parallelism (more instances), not with threads inside one instance.
+ * <p><b>Invocation is serial by default:</b> an instance calls {@link #invoke} for one request at a
+ * time, from a single thread, so implementations need no synchronisation, and throughput grows with
+ * the service's parallelism (more instances). A service declared with {@link
+ * RosDescriptor.Builder#concurrency(int) concurrency(n)} above 1 calls {@code invoke} from {@code
+ * n} threads at once; its operator must then be thread-safe.
  *
  * <p><b>Errors:</b> an exception thrown by {@code invoke} fails only that call: the caller gets a
  * {@link RosException} with {@link StatusCode#INTERNAL} and the message. Throw a {@link
@@ -42,7 +57,8 @@ public interface RpcOperator extends Serializable {
     default void open(RpcOperatorContext context) throws Exception {}
 
     /**
-     * Runs one request. Called serially: never concurrently on the same instance.
+     * Runs one request. Called from one thread at a time unless the service's concurrency is above
+     * 1 (see the class documentation).
      *
      * @param method the method the caller named
      * @param payload the caller's argument

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClientOptions;
@@ -44,12 +57,11 @@ class ConfigurationDocsTest {
                     if (text.equals("(required)")) {
                         return;
                     }
-                    Object value =
-                            invoke(
-                                    defaults,
-                                    "get"
-                                            + Character.toUpperCase(option.charAt(0))
-                                            + option.substring(1));
+                    Object value = invoke(defaults, option);
+                    if (value instanceof RosServerOptions) {
+                        assertThat(value).hasToString(RosServerOptions.defaults().toString());
+                        value = "RosServerOptions.defaults()";
+                    }
                     String shown =
                             value instanceof Number
                                             && ((Number) value).doubleValue() == 0
@@ -58,6 +70,19 @@ class ConfigurationDocsTest {
                                     : render(value);
                     assertThat(shown).as("default of %s", option).isEqualTo(text);
                 });
+    }
+
+    @Test
+    void theCallingTableMatchesRosAsyncDataStreamBuilder() throws Exception {
+        Map<String, String> documented = table("## Calling a service");
+        assertThat(documented.keySet())
+                .containsExactlyInAnyOrderElementsOf(
+                        builderOptions(RosAsyncDataStream.Builder.class));
+        assertThat(documented.get("timeout")).isEqualTo(render(RosAsyncDataStream.DEFAULT_TIMEOUT));
+        assertThat(documented.get("capacity"))
+                .isEqualTo(render(RosAsyncDataStream.DEFAULT_CAPACITY));
+        assertThat(documented.get("startupTimeout"))
+                .isEqualTo(RosAsyncDataStream.DEFAULT_STARTUP_TIMEOUT.toMinutes() + " min");
     }
 
     @Test
@@ -93,10 +118,12 @@ class ConfigurationDocsTest {
                         builderOptions(RosServerOptions.Builder.class));
         RosServerOptions defaults = RosServerOptions.defaults();
         documented.forEach(
-                (option, text) ->
-                        assertThat(render(invoke(defaults, option)))
-                                .as("default of %s", option)
-                                .isEqualTo(text));
+                (option, text) -> {
+                    Object value = invoke(defaults, option);
+                    String shown =
+                            option.equals("bindHost") && value == null ? "not set" : render(value);
+                    assertThat(shown).as("default of %s", option).isEqualTo(text);
+                });
     }
 
     /** The public setters of a builder: the options it has. */

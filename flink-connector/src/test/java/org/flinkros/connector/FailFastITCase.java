@@ -1,7 +1,21 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
+import org.flinkros.client.RosServerOptions;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.client.RosClientCoordinator;
@@ -35,8 +49,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.event.Level;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -145,11 +161,14 @@ class FailFastITCase {
     /** Calls {@code service} for each record with a 30 s timeout and collects the outputs. */
     private static <IN, OUT> void callAndCollect(
             DataStream<IN> input,
-            RosServiceHandle service,
+            RosService service,
             RosAsyncFunction<IN, OUT> function,
             TypeInformation<OUT> outputType) {
-        RosAsyncDataStream.unorderedWait(
-                        input, service, function, Duration.ofSeconds(30), 10, outputType)
+        RosAsyncDataStream.builder(input, service, function)
+                .timeout(Duration.ofSeconds(30))
+                .capacity(10)
+                .outputType(outputType)
+                .build()
                 .sinkTo(new CollectingSink<>(UUID.randomUUID().toString()));
     }
 
@@ -182,8 +201,8 @@ class FailFastITCase {
             @InjectMiniCluster MiniCluster cluster) throws Exception {
         String key = UUID.randomUUID().toString();
         StreamExecutionEnvironment env = environment();
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env,
                         RosDescriptor.builder("broken", new BrokenModel(key))
                                 .maxOpenAttempts(3)
@@ -212,8 +231,8 @@ class FailFastITCase {
     void aPermanentCallErrorFailsTheJobWithoutRestartingIt(@InjectMiniCluster MiniCluster cluster)
             throws Exception {
         StreamExecutionEnvironment env = environment();
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env,
                         RosDescriptor.builder(
                                         "squares",
@@ -231,7 +250,7 @@ class FailFastITCase {
         assertThat(ExceptionUtils.findThrowable(error, SuppressRestartsException.class))
                 .isPresent();
         assertThat(ExceptionUtils.findThrowable(error, RosException.class))
-                .hasValueSatisfying(e -> assertThat(e.getCode()).isEqualTo(StatusCode.NOT_FOUND));
+                .hasValueSatisfying(e -> assertThat(e.code()).isEqualTo(StatusCode.NOT_FOUND));
         assertThat(ExceptionUtils.stringifyException(error))
                 .contains("RpcOperator service 'squares' failed with NOT_FOUND")
                 .contains("OnError.skip()");
@@ -269,18 +288,18 @@ class FailFastITCase {
         Configuration noRestarts = new Configuration();
         noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         env.configure(noRestarts);
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
-                        env, RosDescriptor.builder("sleepy", new SleepyModel()).build());
+        RosService service =
+                RosServices.add(env, RosDescriptor.builder("sleepy", new SleepyModel()).build());
         String sink = UUID.randomUUID().toString();
-        RosAsyncDataStream.unorderedWait(
+        RosAsyncDataStream.builder(
                         env.fromSequence(0, 2),
                         service,
                         RosMethodCall.of(SLOW, (Long x) -> x, (Long x, Long r) -> "ok " + x)
-                                .onError(OnError.fallback((x, e) -> "fallback " + e.getCode())),
-                        Duration.ofMillis(300),
-                        10,
-                        Types.STRING)
+                                .onError(OnError.fallback((x, e) -> "fallback " + e.code())))
+                .timeout(Duration.ofMillis(300))
+                .capacity(10)
+                .outputType(Types.STRING)
+                .build()
                 .sinkTo(new CollectingSink<>(sink));
 
         JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
@@ -289,6 +308,44 @@ class FailFastITCase {
         assertThat(CollectingSink.<String>results(sink))
                 .hasSize(3)
                 .allMatch(line -> line.equals("fallback DEADLINE_EXCEEDED"));
+    }
+
+    @Test
+    void theCallersErrorPolicyTakesAPlainFunctionsFailuresAndTimeouts(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        StreamExecutionEnvironment env = environment();
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        env.configure(noRestarts);
+        RosService service =
+                RosServices.add(env, RosDescriptor.builder("sleepy2", new SleepyModel()).build());
+        String sink = UUID.randomUUID().toString();
+        // Even records name a method the service lacks (NOT_FOUND, which would otherwise fail the
+        // job without restart); odd ones call the slow method and time out.
+        RosAsyncFunction<Long, String> plain =
+                (x, client, result) ->
+                        client.call(
+                                        x % 2 == 0 ? "missing" : "slow",
+                                        ByteBuffer.allocate(8).putLong(x).array())
+                                .thenAccept(r -> result.complete(Collections.singleton("ok")))
+                                .exceptionally(
+                                        e -> {
+                                            result.completeExceptionally(e);
+                                            return null;
+                                        });
+        RosAsyncDataStream.builder(env.fromSequence(0, 3), service, plain)
+                .timeout(Duration.ofMillis(300))
+                .outputType(Types.STRING)
+                .onError(OnError.fallback((x, e) -> x + " " + e.code()))
+                .build()
+                .sinkTo(new CollectingSink<>(sink));
+
+        JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
+
+        assertThat(result.isSuccess()).as("the job finished").isTrue();
+        assertThat(CollectingSink.<String>results(sink))
+                .containsExactlyInAnyOrder(
+                        "0 NOT_FOUND", "1 DEADLINE_EXCEEDED", "2 NOT_FOUND", "3 DEADLINE_EXCEEDED");
     }
 
     // ---- oversized records ---------------------------------------------------------------------
@@ -310,26 +367,29 @@ class FailFastITCase {
     void anOversizedRecordIsRefusedBeforeSendingNamingServiceMethodSizeLimitAndOption(
             @InjectMiniCluster MiniCluster cluster) throws Exception {
         StreamExecutionEnvironment env = environment();
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env,
                         RosDescriptor.builder("lengths", new LengthModel())
-                                .maxMessageBytes(4096)
+                                .serverOptions(
+                                        RosServerOptions.builder().maxMessageBytes(4096).build())
                                 .build());
         String sink = UUID.randomUUID().toString();
         DataStream<String> texts =
                 env.fromData("short", new String(new char[10_000]).replace('\0', 'x'));
-        RosAsyncDataStream.orderedWait(
+        RosAsyncDataStream.builder(
                         texts,
                         service,
                         RosMethodCall.of(
                                         LENGTH, (String s) -> s, (String s, Integer n) -> "ok " + n)
                                 .onError(
                                         OnError.fallback(
-                                                (s, e) -> e.getCode() + " " + e.getDescription())),
-                        Duration.ofSeconds(30),
-                        10,
-                        Types.STRING)
+                                                (s, e) -> e.code() + " " + e.description())))
+                .timeout(Duration.ofSeconds(30))
+                .capacity(10)
+                .ordered()
+                .outputType(Types.STRING)
+                .build()
                 .sinkTo(new CollectingSink<>(sink));
 
         JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
@@ -354,9 +414,8 @@ class FailFastITCase {
     @Test
     void theServiceVertexIsNamedAfterTheService() {
         StreamExecutionEnvironment env = environment();
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
-                        env, RosDescriptor.builder("sentiment", new LengthModel()).build());
+        RosService service =
+                RosServices.add(env, RosDescriptor.builder("sentiment", new LengthModel()).build());
         callAndCollect(
                 env.fromData("a"),
                 service,
@@ -386,8 +445,8 @@ class FailFastITCase {
         small.start();
         try {
             StreamExecutionEnvironment env = environment();
-            RosServiceHandle service =
-                    RpcOperatorServices.addRpcOperatorService(
+            RosService service =
+                    RosServices.add(
                             env,
                             RosDescriptor.builder("starved", new LengthModel())
                                     .parallelism(2)
@@ -438,8 +497,8 @@ class FailFastITCase {
             throws Exception {
         StallWarnings.setIntervalForTests(Duration.ofSeconds(1));
         StreamExecutionEnvironment env = environment();
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env, RosDescriptor.builder("loading", new SlowLoadingModel()).build());
         callAndCollect(env.fromSequence(0, 9), service, new EchoCall(), Types.LONG);
 
@@ -490,7 +549,7 @@ class FailFastITCase {
 
         @Override
         public void open(RpcOperatorContext context) throws InterruptedException {
-            index = context.getInstanceIndex();
+            index = context.instanceIndex();
             attempt =
                     OPENS.computeIfAbsent(key + index, k -> new AtomicInteger()).getAndIncrement();
             if (attempt > 0) {
@@ -517,8 +576,8 @@ class FailFastITCase {
         String key = UUID.randomUUID().toString();
         StreamExecutionEnvironment env = environment();
         env.enableCheckpointing(100);
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env,
                         RosDescriptor.builder("reloading", new SlowReloadModel(key))
                                 .parallelism(2)

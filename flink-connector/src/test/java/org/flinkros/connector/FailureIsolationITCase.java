@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.connector.testing.Clusters;
@@ -103,9 +116,9 @@ class FailureIsolationITCase {
     }
 
     /** A service whose instances each occupy a TaskManager of their own. */
-    private static RosServiceHandle service(
+    private static RosService service(
             StreamExecutionEnvironment env, String name, RpcOperator model, int parallelism) {
-        return RpcOperatorServices.addRpcOperatorService(
+        return RosServices.add(
                 env,
                 RosDescriptor.builder(name, model)
                         .parallelism(parallelism)
@@ -117,17 +130,18 @@ class FailureIsolationITCase {
 
     /** x → (x, x*x, instance, attempt), with the job failing on any failed call. */
     private static SingleOutputStreamOperator<Tuple4<Long, Long, Integer, Integer>> square(
-            DataStream<Long> numbers, RosServiceHandle service, int capacity) {
-        return RosAsyncDataStream.unorderedWait(
-                numbers,
-                service,
-                RosMethodCall.of(
-                        TestModel.SQUARE,
-                        (Long x) -> x,
-                        (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r),
-                CALL_TIMEOUT,
-                capacity,
-                SQUARED);
+            DataStream<Long> numbers, RosService service, int capacity) {
+        return RosAsyncDataStream.builder(
+                        numbers,
+                        service,
+                        RosMethodCall.of(
+                                TestModel.SQUARE,
+                                (Long x) -> x,
+                                (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r))
+                .timeout(CALL_TIMEOUT)
+                .capacity(capacity)
+                .outputType(SQUARED)
+                .build();
     }
 
     private static JobResult run(MiniCluster cluster, JobGraph job) throws Exception {
@@ -169,7 +183,7 @@ class FailureIsolationITCase {
         String key = UUID.randomUUID().toString();
         long records = 10_000;
         StreamExecutionEnvironment env = environment(mode);
-        RosServiceHandle service = service(env, "square", TestModel.fast(key), 2);
+        RosService service = service(env, "square", TestModel.fast(key), 2);
         DataStream<Long> numbers =
                 env.fromSequence(0, records - 1)
                         .setParallelism(2)
@@ -204,7 +218,7 @@ class FailureIsolationITCase {
         String key = UUID.randomUUID().toString();
         long records = 12_000;
         StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
-        RosServiceHandle service = service(env, "square", TestModel.crashing(key, 0, 1, 1_500), 2);
+        RosService service = service(env, "square", TestModel.crashing(key, 0, 1, 1_500), 2);
         DataStream<Long> numbers =
                 env.fromSequence(0, records - 1)
                         .setParallelism(2)
@@ -246,7 +260,7 @@ class FailureIsolationITCase {
         String key = UUID.randomUUID().toString();
         long records = 16_000;
         StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
-        RosServiceHandle service = service(env, "square", TestModel.fast(key), 2);
+        RosService service = service(env, "square", TestModel.fast(key), 2);
         DataStream<Long> numbers =
                 env.fromSequence(0, records - 1)
                         .setParallelism(2)
@@ -304,14 +318,14 @@ class FailureIsolationITCase {
         ISSUED.set(0);
         StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING, false);
         // A serial model taking 20 ms per call, with a deep queue in front of it.
-        RosServiceHandle service = service(env, "slow", TestModel.slow(key, 20), 1);
+        RosService service = service(env, "slow", TestModel.slow(key, 20), 1);
         DataStream<Long> numbers =
                 env.fromSequence(0, records - 1)
                         .setParallelism(1)
                         .map(new FailOnce<Long>(150))
                         .setParallelism(1);
         String sink = UUID.randomUUID().toString();
-        RosAsyncDataStream.unorderedWait(
+        RosAsyncDataStream.builder(
                         numbers,
                         service,
                         RosMethodCall.of(
@@ -320,10 +334,11 @@ class FailureIsolationITCase {
                                     ISSUED.incrementAndGet();
                                     return x;
                                 },
-                                (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r),
-                        CALL_TIMEOUT,
-                        150,
-                        SQUARED)
+                                (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r))
+                .timeout(CALL_TIMEOUT)
+                .capacity(150)
+                .outputType(SQUARED)
+                .build()
                 .setParallelism(1)
                 .sinkTo(new ExactlyOnceSink<>(sink))
                 .setParallelism(1);
@@ -359,8 +374,8 @@ class FailureIsolationITCase {
         String beta = UUID.randomUUID().toString();
         long records = 3_000;
         StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
-        RosServiceHandle first = service(env, "alpha", TestModel.fast(alpha), 1);
-        RosServiceHandle second = service(env, "beta", TestModel.fast(beta), 1);
+        RosService first = service(env, "alpha", TestModel.fast(alpha), 1);
+        RosService second = service(env, "beta", TestModel.fast(beta), 1);
         DataStream<Long> numbers = env.fromSequence(0, records - 1).setParallelism(1);
         DataStream<Long> viaAlpha =
                 square(numbers, first, 50).setParallelism(1).map(r -> r.f0).setParallelism(1);
@@ -388,7 +403,7 @@ class FailureIsolationITCase {
         JobID[] jobs = new JobID[2];
         for (int i = 0; i < 2; i++) {
             StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
-            RosServiceHandle service = service(env, "svc", TestModel.fast(keys[i]), 1);
+            RosService service = service(env, "svc", TestModel.fast(keys[i]), 1);
             DataStream<Long> numbers =
                     env.fromSequence(0, records - 1)
                             .setParallelism(1)
@@ -420,7 +435,7 @@ class FailureIsolationITCase {
         String key = UUID.randomUUID().toString();
         long records = 2_000;
         StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
-        RosServiceHandle service = service(env, "measured", TestModel.fast(key), 2);
+        RosService service = service(env, "measured", TestModel.fast(key), 2);
         DataStream<Long> numbers = env.fromSequence(0, records - 1).setParallelism(2);
         String sink = UUID.randomUUID().toString();
         square(numbers, service, 50).setParallelism(2).sinkTo(new ExactlyOnceSink<>(sink));

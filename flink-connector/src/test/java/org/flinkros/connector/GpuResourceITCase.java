@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.connector.testing.Clusters;
@@ -56,8 +69,8 @@ class GpuResourceITCase {
     private static JobGraph gpuJob(String key, long records) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env,
                         RosDescriptor.builder("on-gpu", TestModel.fast(key))
                                 .parallelism(2)
@@ -66,16 +79,17 @@ class GpuResourceITCase {
                                 .gpus(1)
                                 .build());
         DataStream<Long> numbers = env.fromSequence(0, records - 1);
-        RosAsyncDataStream.unorderedWait(
+        RosAsyncDataStream.builder(
                         numbers,
                         service,
                         RosMethodCall.of(
                                 TestModel.SQUARE,
                                 (Long x) -> x,
-                                (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r),
-                        Duration.ofSeconds(30),
-                        20,
-                        TestModel.SQUARE.resultType())
+                                (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r))
+                .timeout(Duration.ofSeconds(30))
+                .capacity(20)
+                .outputType(TestModel.SQUARE.resultType())
+                .build()
                 .sinkTo(new ExactlyOnceSink<>(UUID.randomUUID().toString()));
         return env.getStreamGraph().getJobGraph();
     }

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.apache.flink.api.common.operators.SlotSharingGroup;
@@ -19,24 +32,24 @@ class RosDescriptorTest {
                         .cpuCores(2.5)
                         .taskHeapMemoryMb(1024)
                         .build();
-        assertThat(descriptor.getUid()).isEqualTo("ros-svc-embedder-v2");
-        SlotSharingGroup group = descriptor.getSlotSharingGroup();
+        assertThat(descriptor.uid()).isEqualTo("ros-svc-embedder-v2");
+        SlotSharingGroup group = descriptor.slotSharingGroup();
         assertThat(group.getName()).isEqualTo("ros-embedder-v2");
         assertThat(group.getCpuCores()).contains(2.5);
         assertThat(group.getTaskHeapMemory().map(m -> m.getMebiBytes())).contains(1024);
-        assertThat(descriptor.getParallelism()).isEqualTo(3);
+        assertThat(descriptor.parallelism()).isEqualTo(3);
     }
 
     @Test
     void declaresNoResourceProfileByDefaultSoInstancesTakeOrdinarySlots() {
         RosDescriptor descriptor = RosDescriptor.builder("plain", ECHO).parallelism(2).build();
         assertThat(descriptor.hasResourceProfile()).isFalse();
-        SlotSharingGroup group = descriptor.getSlotSharingGroup();
+        SlotSharingGroup group = descriptor.slotSharingGroup();
         assertThat(group.getName()).isEqualTo("ros-plain");
         assertThat(group.getCpuCores()).isEmpty();
         assertThat(group.getTaskHeapMemory()).isEmpty();
         assertThat(group.getExternalResources()).isEmpty();
-        assertThat(descriptor.getMaxOpenAttempts()).isEqualTo(3);
+        assertThat(descriptor.maxOpenAttempts()).isEqualTo(3);
     }
 
     @Test
@@ -53,7 +66,7 @@ class RosDescriptorTest {
                         .gpus(1)
                         .build();
         assertThat(gpu.hasResourceProfile()).isTrue();
-        assertThat(gpu.getSlotSharingGroup().getExternalResources())
+        assertThat(gpu.slotSharingGroup().getExternalResources())
                 .containsEntry(RosDescriptor.GPU_RESOURCE, 1.0);
     }
 
@@ -77,8 +90,8 @@ class RosDescriptorTest {
         assertThatThrownBy(() -> RosDescriptor.builder("ok", ECHO).maxOpenAttempts(0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("maxOpenAttempts");
-        assertThatThrownBy(() -> RosDescriptor.builder("ok", ECHO).queueCapacity(0))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("queueCapacity");
+        assertThatThrownBy(() -> RosDescriptor.builder("ok", ECHO).serverOptions(null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("serverOptions");
     }
 }

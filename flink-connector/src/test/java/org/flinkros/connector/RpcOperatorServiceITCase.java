@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClient;
@@ -98,8 +111,8 @@ class RpcOperatorServiceITCase {
             env.enableCheckpointing(100);
         }
 
-        RosServiceHandle service =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService service =
+                RosServices.add(
                         env,
                         RosDescriptor.builder(SERVICE_NAME, new SquareOperator())
                                 .parallelism(SERVICE_PARALLELISM)
@@ -111,20 +124,17 @@ class RpcOperatorServiceITCase {
         String sinkId = UUID.randomUUID().toString();
         // BATCH exercises the ordered variant; the assertions hold for both.
         (mode == Mode.BATCH
-                        ? RosAsyncDataStream.orderedWait(
-                                numbers,
-                                service,
-                                new SquareCall(),
-                                Duration.ofSeconds(60),
-                                100,
-                                OUTPUT)
-                        : RosAsyncDataStream.unorderedWait(
-                                numbers,
-                                service,
-                                new SquareCall(),
-                                Duration.ofSeconds(60),
-                                100,
-                                OUTPUT))
+                        ? RosAsyncDataStream.builder(numbers, service, new SquareCall())
+                                .timeout(Duration.ofSeconds(60))
+                                .capacity(100)
+                                .ordered()
+                                .outputType(OUTPUT)
+                                .build()
+                        : RosAsyncDataStream.builder(numbers, service, new SquareCall())
+                                .timeout(Duration.ofSeconds(60))
+                                .capacity(100)
+                                .outputType(OUTPUT)
+                                .build())
                 .setParallelism(2)
                 .sinkTo(new CollectingSink<>(sinkId))
                 .setParallelism(2);

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.RosClient;
@@ -78,7 +91,7 @@ class TypedApiTest {
                                         server.complete(
                                                 r.id(), model.invoke(r.method(), r.payload()));
                                     } catch (RosException e) {
-                                        server.fail(r.id(), e.getCode(), e.getDescription());
+                                        server.fail(r.id(), e.code(), e.description());
                                     } catch (Exception e) {
                                         server.fail(r.id(), StatusCode.INTERNAL, e.toString());
                                     }
@@ -114,7 +127,7 @@ class TypedApiTest {
                 .isInstanceOfSatisfying(
                         RosException.class,
                         e -> {
-                            assertThat(e.getCode()).isEqualTo(StatusCode.NOT_FOUND);
+                            assertThat(e.code()).isEqualTo(StatusCode.NOT_FOUND);
                             assertThat(e.getMessage()).contains("'train'").contains("score");
                         });
         // Bytes that are not a Review: the method's argument type is named.
@@ -122,14 +135,14 @@ class TypedApiTest {
                 .isInstanceOfSatisfying(
                         RosException.class,
                         e -> {
-                            assertThat(e.getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                            assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
                             assertThat(e.getMessage()).contains("'score'").contains("Review");
                         });
         assertThatThrownBy(() -> LENGTH.on(client).callSync(""))
                 .isInstanceOfSatisfying(
                         RosException.class,
                         e -> {
-                            assertThat(e.getCode()).isEqualTo(StatusCode.INTERNAL);
+                            assertThat(e.code()).isEqualTo(StatusCode.INTERNAL);
                             assertThat(e.getMessage()).contains("empty text");
                         });
         assertThatThrownBy(() -> RosMethod.of("bad name", Types.INT, Types.INT))
@@ -184,7 +197,7 @@ class TypedApiTest {
                 run(
                         call.onError(
                                 OnError.fallback(
-                                        (String s, RosException e) -> "failed:" + e.getCode())),
+                                        (String s, RosException e) -> "failed:" + e.code())),
                         "",
                         client);
         assertThat(fallback).containsExactly("failed:INTERNAL");

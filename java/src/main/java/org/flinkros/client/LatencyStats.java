@@ -1,4 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
+
+import org.flinkros.client.internal.NamedStats;
 
 import org.apache.flink.annotation.PublicEvolving;
 
@@ -7,9 +22,6 @@ import java.time.Duration;
 /** A summary of a latency histogram (microsecond resolution, 3 significant digits). */
 @PublicEvolving
 public final class LatencyStats {
-    /** How many values a snapshot array holds, in the order of the constructor. */
-    static final int FIELDS = 9;
-
     private final long count;
     private final long meanMicros;
     private final long stdDevMicros;
@@ -20,16 +32,16 @@ public final class LatencyStats {
     private final long p999Micros;
     private final long maxMicros;
 
-    LatencyStats(long[] values, int offset) {
-        this.count = values[offset];
-        this.meanMicros = values[offset + 1];
-        this.stdDevMicros = values[offset + 2];
-        this.minMicros = values[offset + 3];
-        this.p50Micros = values[offset + 4];
-        this.p90Micros = values[offset + 5];
-        this.p99Micros = values[offset + 6];
-        this.p999Micros = values[offset + 7];
-        this.maxMicros = values[offset + 8];
+    LatencyStats(NamedStats stats, String prefix) {
+        this.count = stats.get(prefix + ".count");
+        this.meanMicros = stats.get(prefix + ".meanMicros");
+        this.stdDevMicros = stats.get(prefix + ".stdDevMicros");
+        this.minMicros = stats.get(prefix + ".minMicros");
+        this.p50Micros = stats.get(prefix + ".p50Micros");
+        this.p90Micros = stats.get(prefix + ".p90Micros");
+        this.p99Micros = stats.get(prefix + ".p99Micros");
+        this.p999Micros = stats.get(prefix + ".p999Micros");
+        this.maxMicros = stats.get(prefix + ".maxMicros");
     }
 
     /** Values recorded. */

@@ -1,5 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
 
+import org.flinkros.client.internal.NamedStats;
 import org.flinkros.client.internal.NativeBridge;
 import org.flinkros.client.internal.NativeHandle;
 import org.flinkros.client.internal.PendingCall;
@@ -11,7 +25,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -24,8 +40,10 @@ import java.util.concurrent.Executors;
  * A caller of one RpcOperator service: sends requests to its instances and returns their results.
  *
  * <p>The set of instances ({@code host:port} endpoints) is given from outside and may be replaced
- * at any time with {@link #updateEndpoints}; in a Flink job the connector keeps it current. Calls
- * go to the instances round-robin. With no instance in the set a call fails at once with {@link
+ * at any time with {@link #updateEndpoints}; in a Flink job the connector keeps it current. Each
+ * call goes to the less loaded of two randomly picked instances (power of two choices; see {@link
+ * RosClientOptions#loadBalancing()}), skipping instances ejected after a failure, and is retried on
+ * another instance when none answered. With no instance in the set a call fails at once with {@link
  * StatusCode#UNAVAILABLE} (see {@link RosClientOptions#startupWait()} for the exception at start).
  *
  * <p>Failures arrive as {@link RosException} carrying a {@link StatusCode}. Result futures are
@@ -49,27 +67,22 @@ public final class RosClient implements AutoCloseable {
                                 NativeHandle.daemonThreads("ros-client-callbacks"))
                         : null;
         this.callbackExecutor = ownExecutor != null ? ownExecutor : options.callbackExecutor();
-        long pointer =
-                NativeBridge.clientCreate(
-                        options.clientId(),
-                        options.clientEpoch(),
-                        Preconditions.toMillisSaturated(options.defaultTimeout()),
-                        Preconditions.toMillisSaturated(options.startupWait()),
-                        Preconditions.toMillisSaturated(options.connectTimeout()),
-                        options.maxMessageBytes(),
-                        options.loadBalancing() == LoadBalancing.ROUND_ROBIN,
-                        options.maxAttempts(),
-                        options.retryBudgetRatio(),
-                        options.retryMinPerSecond(),
-                        options.maxInFlight(),
-                        Preconditions.toMillisSaturated(options.keepAliveInterval()),
-                        Preconditions.toMillisSaturated(options.keepAliveTimeout()),
-                        Preconditions.toMillisSaturated(options.ejectionMin()),
-                        Preconditions.toMillisSaturated(options.ejectionMax()),
-                        options.token(),
-                        options.serviceName());
+        long pointer = NativeBridge.clientCreate(options.toNative());
         this.handle =
                 NativeHandle.register(pointer, NativeBridge::clientClose, NativeBridge::clientFree);
+    }
+
+    /**
+     * The options the native runtime runs with, by the names of {@code options.properties}, every
+     * default filled in and the token left out.
+     */
+    Map<String, String> runtimeOptions() {
+        String[] flat = handle.apply(NativeBridge::clientOptions);
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.length; i += 2) {
+            options.put(flat[i], flat[i + 1]);
+        }
+        return options;
     }
 
     /** Creates a client with an empty endpoint set. */
@@ -187,7 +200,7 @@ public final class RosClient implements AutoCloseable {
             if (cause instanceof RosException) {
                 RosException failure = (RosException) cause;
                 // Rethrow a fresh exception so the stack trace shows the caller.
-                throw new RosException(failure.getCode(), failure.getDescription(), failure);
+                throw new RosException(failure.code(), failure.description(), failure);
             }
             throw new RosException(StatusCode.INTERNAL, String.valueOf(cause), cause);
         } catch (InterruptedException e) {
@@ -229,7 +242,8 @@ public final class RosClient implements AutoCloseable {
 
     /** What this client has done so far; after {@link #close()}, its final figures. */
     public RosClientStats stats() {
-        return RosClientStats.fromArray(handle.applyReadOnly(NativeBridge::clientStats));
+        return new RosClientStats(
+                NamedStats.client(handle.applyReadOnly(NativeBridge::clientStats)));
     }
 
     /**

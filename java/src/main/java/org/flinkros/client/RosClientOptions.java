@@ -1,5 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
 
+import org.flinkros.client.internal.OptionTable;
 import org.flinkros.client.internal.Preconditions;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -8,6 +22,9 @@ import javax.annotation.Nullable;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 
@@ -21,8 +38,8 @@ import java.util.concurrent.Executor;
 public final class RosClientOptions implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** Largest message size accepted by the runtime: 2 GiB - 1. */
-    public static final int MAX_MESSAGE_BYTES_LIMIT = Integer.MAX_VALUE;
+    /** Defaults and limits, shared with the native runtime. */
+    private static final OptionTable T = OptionTable.CLIENT;
 
     private final String clientId;
     private final long clientEpoch;
@@ -220,25 +237,57 @@ public final class RosClientOptions implements Serializable {
         return serviceName;
     }
 
+    /**
+     * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
+     * {@code options.properties}. The callback executor stays on the Java side.
+     */
+    String[] toNative() {
+        List<String> pairs =
+                new ArrayList<>(
+                        Arrays.asList(
+                                "clientId", clientId,
+                                "clientEpoch", Long.toString(clientEpoch),
+                                "defaultTimeoutMillis", OptionTable.millis(defaultTimeout),
+                                "startupWaitMillis", OptionTable.millis(startupWait),
+                                "connectTimeoutMillis", OptionTable.millis(connectTimeout),
+                                "maxMessageBytes", Integer.toString(maxMessageBytes),
+                                "loadBalancing", loadBalancing.name(),
+                                "maxAttempts", Integer.toString(maxAttempts),
+                                "retryBudgetRatio", Double.toString(retryBudgetRatio),
+                                "retryMinPerSecond", Integer.toString(retryMinPerSecond),
+                                "maxInFlight", Integer.toString(maxInFlight),
+                                "keepAliveIntervalMillis", OptionTable.millis(keepAliveInterval),
+                                "keepAliveTimeoutMillis", OptionTable.millis(keepAliveTimeout),
+                                "ejectionMinMillis", OptionTable.millis(ejectionMin),
+                                "ejectionMaxMillis", OptionTable.millis(ejectionMax)));
+        if (token != null) {
+            pairs.addAll(Arrays.asList("token", token));
+        }
+        if (serviceName != null) {
+            pairs.addAll(Arrays.asList("serviceName", serviceName));
+        }
+        return pairs.toArray(new String[0]);
+    }
+
     /** Builder of {@link RosClientOptions}. */
     @PublicEvolving
     public static final class Builder {
-        private String clientId = "ros-client";
-        private long clientEpoch = 0;
-        private Duration defaultTimeout = Duration.ofSeconds(30);
-        private Duration startupWait = Duration.ZERO;
-        private Duration connectTimeout = Duration.ofSeconds(5);
-        private int maxMessageBytes = 64 * 1024 * 1024;
+        private String clientId = T.defaultText("clientId");
+        private long clientEpoch = T.defaultLong("clientEpoch");
+        private Duration defaultTimeout = T.defaultDuration("defaultTimeout");
+        private Duration startupWait = T.defaultDuration("startupWait");
+        private Duration connectTimeout = T.defaultDuration("connectTimeout");
+        private int maxMessageBytes = T.defaultInt("maxMessageBytes");
         @Nullable private Executor callbackExecutor;
-        private LoadBalancing loadBalancing = LoadBalancing.POWER_OF_TWO_CHOICES;
-        private int maxAttempts = 3;
-        private double retryBudgetRatio = 0.2;
-        private int retryMinPerSecond = 10;
-        private int maxInFlight = 1024;
-        private Duration keepAliveInterval = Duration.ofSeconds(10);
-        private Duration keepAliveTimeout = Duration.ofSeconds(5);
-        private Duration ejectionMin = Duration.ofMillis(100);
-        private Duration ejectionMax = Duration.ofSeconds(10);
+        private LoadBalancing loadBalancing = LoadBalancing.valueOf(T.defaultText("loadBalancing"));
+        private int maxAttempts = T.defaultInt("maxAttempts");
+        private double retryBudgetRatio = T.defaultReal("retryBudgetRatio");
+        private int retryMinPerSecond = T.defaultInt("retryMinPerSecond");
+        private int maxInFlight = T.defaultInt("maxInFlight");
+        private Duration keepAliveInterval = T.defaultDuration("keepAliveInterval");
+        private Duration keepAliveTimeout = T.defaultDuration("keepAliveTimeout");
+        private Duration ejectionMin = T.defaultDuration("ejectionMin");
+        private Duration ejectionMax = T.defaultDuration("ejectionMax");
         @Nullable private String token;
         @Nullable private String serviceName;
 
@@ -252,33 +301,31 @@ public final class RosClientOptions implements Serializable {
 
         /** See {@link RosClientOptions#clientEpoch()}. */
         public Builder clientEpoch(long clientEpoch) {
-            this.clientEpoch = Preconditions.notNegative("clientEpoch", clientEpoch);
+            this.clientEpoch = T.checkLong("clientEpoch", clientEpoch);
             return this;
         }
 
         /** See {@link RosClientOptions#defaultTimeout()}. */
         public Builder defaultTimeout(Duration defaultTimeout) {
-            this.defaultTimeout = Preconditions.positive("defaultTimeout", defaultTimeout);
+            this.defaultTimeout = T.checkDuration("defaultTimeout", defaultTimeout);
             return this;
         }
 
         /** See {@link RosClientOptions#startupWait()}. */
         public Builder startupWait(Duration startupWait) {
-            this.startupWait = Preconditions.notNegative("startupWait", startupWait);
+            this.startupWait = T.checkDuration("startupWait", startupWait);
             return this;
         }
 
         /** See {@link RosClientOptions#connectTimeout()}. */
         public Builder connectTimeout(Duration connectTimeout) {
-            this.connectTimeout = Preconditions.positive("connectTimeout", connectTimeout);
+            this.connectTimeout = T.checkDuration("connectTimeout", connectTimeout);
             return this;
         }
 
         /** See {@link RosClientOptions#maxMessageBytes()}. */
         public Builder maxMessageBytes(int maxMessageBytes) {
-            this.maxMessageBytes =
-                    Preconditions.inRange(
-                            "maxMessageBytes", maxMessageBytes, 1, MAX_MESSAGE_BYTES_LIMIT);
+            this.maxMessageBytes = T.checkInt("maxMessageBytes", maxMessageBytes);
             return this;
         }
 
@@ -296,43 +343,37 @@ public final class RosClientOptions implements Serializable {
 
         /** See {@link RosClientOptions#maxAttempts()}. */
         public Builder maxAttempts(int maxAttempts) {
-            this.maxAttempts = Preconditions.inRange("maxAttempts", maxAttempts, 1, 100);
+            this.maxAttempts = T.checkInt("maxAttempts", maxAttempts);
             return this;
         }
 
         /** See {@link RosClientOptions#retryBudgetRatio()}. */
         public Builder retryBudgetRatio(double retryBudgetRatio) {
-            if (!(retryBudgetRatio >= 0 && retryBudgetRatio <= 1)) {
-                throw new IllegalArgumentException(
-                        "retryBudgetRatio must be in [0, 1], got " + retryBudgetRatio);
-            }
-            this.retryBudgetRatio = retryBudgetRatio;
+            this.retryBudgetRatio = T.checkReal("retryBudgetRatio", retryBudgetRatio);
             return this;
         }
 
         /** See {@link RosClientOptions#retryMinPerSecond()}. */
         public Builder retryMinPerSecond(int retryMinPerSecond) {
-            this.retryMinPerSecond =
-                    Preconditions.inRange(
-                            "retryMinPerSecond", retryMinPerSecond, 0, Integer.MAX_VALUE);
+            this.retryMinPerSecond = T.checkInt("retryMinPerSecond", retryMinPerSecond);
             return this;
         }
 
         /** See {@link RosClientOptions#maxInFlight()}. */
         public Builder maxInFlight(int maxInFlight) {
-            this.maxInFlight = Preconditions.inRange("maxInFlight", maxInFlight, 1, 1 << 28);
+            this.maxInFlight = T.checkInt("maxInFlight", maxInFlight);
             return this;
         }
 
         /** See {@link RosClientOptions#keepAliveInterval()}. */
         public Builder keepAliveInterval(Duration keepAliveInterval) {
-            this.keepAliveInterval = Preconditions.positive("keepAliveInterval", keepAliveInterval);
+            this.keepAliveInterval = T.checkDuration("keepAliveInterval", keepAliveInterval);
             return this;
         }
 
         /** See {@link RosClientOptions#keepAliveTimeout()}. */
         public Builder keepAliveTimeout(Duration keepAliveTimeout) {
-            this.keepAliveTimeout = Preconditions.positive("keepAliveTimeout", keepAliveTimeout);
+            this.keepAliveTimeout = T.checkDuration("keepAliveTimeout", keepAliveTimeout);
             return this;
         }
 
@@ -340,8 +381,8 @@ public final class RosClientOptions implements Serializable {
          * See {@link RosClientOptions#ejectionMin()} and {@link RosClientOptions#ejectionMax()}.
          */
         public Builder ejection(Duration min, Duration max) {
-            Preconditions.positive("ejectionMin", min);
-            Preconditions.positive("ejectionMax", max);
+            T.checkDuration("ejectionMin", min);
+            T.checkDuration("ejectionMax", max);
             if (max.compareTo(min) < 0) {
                 throw new IllegalArgumentException(
                         "ejectionMax (" + max + ") must not be below ejectionMin (" + min + ")");

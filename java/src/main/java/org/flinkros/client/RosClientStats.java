@@ -1,4 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
+
+import org.flinkros.client.internal.NamedStats;
 
 import org.apache.flink.annotation.PublicEvolving;
 
@@ -14,20 +29,15 @@ public final class RosClientStats {
     private final StatusCounts failed;
     private final LatencyStats latency;
 
-    /** Reads the native runtime's snapshot; the layout is the one of ros-jni's {@code stats}. */
-    static RosClientStats fromArray(long[] values) {
-        return new RosClientStats(values);
-    }
-
-    private RosClientStats(long[] values) {
-        this.calls = values[0];
-        this.succeeded = values[1];
-        this.retries = values[2];
-        this.retriesRefused = values[3];
-        this.ejections = values[4];
-        this.inFlight = values[5];
-        this.failed = new StatusCounts(values, 6);
-        this.latency = new LatencyStats(values, 6 + StatusCounts.FIELDS);
+    RosClientStats(NamedStats stats) {
+        this.calls = stats.get("calls");
+        this.succeeded = stats.get("succeeded");
+        this.retries = stats.get("retries");
+        this.retriesRefused = stats.get("retriesRefused");
+        this.ejections = stats.get("ejections");
+        this.inFlight = stats.get("inFlight");
+        this.failed = new StatusCounts(stats, "failed");
+        this.latency = new LatencyStats(stats, "latency");
     }
 
     /** Calls made. */

@@ -1,5 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
 
+import org.flinkros.client.internal.NamedStats;
 import org.flinkros.client.internal.NativeBridge;
 import org.flinkros.client.internal.NativeHandle;
 import org.flinkros.client.internal.Preconditions;
@@ -9,7 +23,9 @@ import org.apache.flink.annotation.PublicEvolving;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,14 +49,7 @@ public final class RosServer implements AutoCloseable {
         this.options = options;
         long pointer =
                 NativeBridge.serverStart(
-                        options.bindHost(),
-                        options.port(),
-                        options.queueCapacity(),
-                        options.maxMessageBytes(),
-                        options.methods().toArray(new String[0]),
-                        options.token(),
-                        Preconditions.toMillisSaturated(options.keepAliveInterval()),
-                        Preconditions.toMillisSaturated(options.keepAliveTimeout()));
+                        options.toNative(), options.methods().toArray(new String[0]));
         this.handle =
                 NativeHandle.register(pointer, NativeBridge::serverClose, NativeBridge::serverFree);
         this.port = handle.apply(NativeBridge::serverPort);
@@ -57,6 +66,19 @@ public final class RosServer implements AutoCloseable {
 
     /** The options this server was started with. */
     public RosServerOptions options() {
+        return options;
+    }
+
+    /**
+     * The options the native runtime runs with, by the names of {@code options.properties}, every
+     * default filled in and the token left out.
+     */
+    Map<String, String> runtimeOptions() {
+        String[] flat = handle.apply(NativeBridge::serverOptions);
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.length; i += 2) {
+            options.put(flat[i], flat[i + 1]);
+        }
         return options;
     }
 
@@ -109,7 +131,8 @@ public final class RosServer implements AutoCloseable {
 
     /** Counters and latencies of this instance; after {@link #close()}, its final figures. */
     public RosServerStats stats() {
-        return RosServerStats.fromArray(handle.applyReadOnly(NativeBridge::serverStats));
+        return new RosServerStats(
+                NamedStats.server(handle.applyReadOnly(NativeBridge::serverStats)));
     }
 
     /**

@@ -1,24 +1,49 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
 
+import org.flinkros.client.internal.OptionTable;
 import org.flinkros.client.internal.Preconditions;
 
 import org.apache.flink.annotation.PublicEvolving;
 
 import javax.annotation.Nullable;
 
+import java.io.Serializable;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * How a {@link RosServer} listens and queues. Immutable; build one with {@link #builder()}. Every
- * setter rejects invalid values with an {@link IllegalArgumentException} that names the value.
+ * How a {@link RosServer} listens and queues. Immutable; build one with {@link #builder()}, or
+ * change a copy with {@link #toBuilder()}. Every setter rejects invalid values with an {@link
+ * IllegalArgumentException} that names the value. Serializable, so that a Flink job can carry it (a
+ * service's {@code RosDescriptor} does).
  */
 @PublicEvolving
-public final class RosServerOptions {
-    private final String bindHost;
+public final class RosServerOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Defaults and limits, shared with the native runtime. */
+    private static final OptionTable T = OptionTable.SERVER;
+
+    @Nullable private final String bindHost;
     private final int port;
     private final int queueCapacity;
     private final int maxMessageBytes;
@@ -48,7 +73,26 @@ public final class RosServerOptions {
         return builder().build();
     }
 
-    /** Address to bind. Default {@code 127.0.0.1}. */
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        Builder builder = new Builder();
+        builder.bindHost = bindHost;
+        builder.port = port;
+        builder.queueCapacity = queueCapacity;
+        builder.maxMessageBytes = maxMessageBytes;
+        builder.methods = methods;
+        builder.token = token;
+        builder.keepAliveInterval = keepAliveInterval;
+        builder.keepAliveTimeout = keepAliveTimeout;
+        return builder;
+    }
+
+    /**
+     * Address to bind, or null (the default) for the host's choice: a {@link RosServer} started
+     * directly binds {@code 127.0.0.1} (loopback only), a service instance in a Flink job binds all
+     * interfaces so that data-plane tasks on other TaskManagers reach it.
+     */
+    @Nullable
     public String bindHost() {
         return bindHost;
     }
@@ -74,13 +118,16 @@ public final class RosServerOptions {
     /**
      * The methods the instance has. A request naming another is refused with {@link
      * StatusCode#NOT_FOUND} before it is queued. Empty (the default): any method is queued and the
-     * worker decides.
+     * worker decides. A service instance sets them from its operator.
      */
     public Set<String> methods() {
         return methods;
     }
 
-    /** The service's secret token; calls without it are refused. Null (the default): none. */
+    /**
+     * The service's secret token; calls without it are refused. Null (the default): none. A service
+     * instance in a Flink job uses the token the job generated for the service.
+     */
     @Nullable
     public String token() {
         return token;
@@ -98,10 +145,32 @@ public final class RosServerOptions {
         return keepAliveTimeout;
     }
 
+    /**
+     * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
+     * {@code options.properties}; the methods travel on their own.
+     */
+    String[] toNative() {
+        List<String> pairs =
+                new ArrayList<>(
+                        Arrays.asList(
+                                "port", Integer.toString(port),
+                                "queueCapacity", Integer.toString(queueCapacity),
+                                "maxMessageBytes", Integer.toString(maxMessageBytes),
+                                "keepAliveIntervalMillis", OptionTable.millis(keepAliveInterval),
+                                "keepAliveTimeoutMillis", OptionTable.millis(keepAliveTimeout)));
+        if (bindHost != null) {
+            pairs.addAll(Arrays.asList("bindHost", bindHost));
+        }
+        if (token != null) {
+            pairs.addAll(Arrays.asList("token", token));
+        }
+        return pairs.toArray(new String[0]);
+    }
+
     @Override
     public String toString() {
         return "RosServerOptions{bindHost="
-                + bindHost
+                + (bindHost == null ? "default" : bindHost)
                 + ", port="
                 + port
                 + ", queueCapacity="
@@ -122,40 +191,39 @@ public final class RosServerOptions {
     /** Builder of {@link RosServerOptions}. */
     @PublicEvolving
     public static final class Builder {
-        private String bindHost = "127.0.0.1";
-        private int port = 0;
-        private int queueCapacity = 1024;
-        private int maxMessageBytes = 64 * 1024 * 1024;
+        @Nullable private String bindHost;
+        private int port = T.defaultInt("port");
+        private int queueCapacity = T.defaultInt("queueCapacity");
+        private int maxMessageBytes = T.defaultInt("maxMessageBytes");
         private Set<String> methods = Collections.emptySet();
         @Nullable private String token;
-        private Duration keepAliveInterval = Duration.ofSeconds(10);
-        private Duration keepAliveTimeout = Duration.ofSeconds(5);
+        private Duration keepAliveInterval = T.defaultDuration("keepAliveInterval");
+        private Duration keepAliveTimeout = T.defaultDuration("keepAliveTimeout");
 
         private Builder() {}
 
-        /** See {@link RosServerOptions#bindHost()}. */
-        public Builder bindHost(String bindHost) {
-            this.bindHost = Preconditions.notBlank("bindHost", bindHost).trim();
+        /** See {@link RosServerOptions#bindHost()}; null for the host's choice. */
+        public Builder bindHost(@Nullable String bindHost) {
+            this.bindHost =
+                    bindHost == null ? null : Preconditions.notBlank("bindHost", bindHost).trim();
             return this;
         }
 
         /** See {@link RosServerOptions#port()}. */
         public Builder port(int port) {
-            this.port = Preconditions.inRange("port", port, 0, 65535);
+            this.port = T.checkInt("port", port);
             return this;
         }
 
         /** See {@link RosServerOptions#queueCapacity()}. */
         public Builder queueCapacity(int queueCapacity) {
-            this.queueCapacity =
-                    Preconditions.inRange("queueCapacity", queueCapacity, 1, Integer.MAX_VALUE);
+            this.queueCapacity = T.checkInt("queueCapacity", queueCapacity);
             return this;
         }
 
         /** See {@link RosServerOptions#maxMessageBytes()}. */
         public Builder maxMessageBytes(int maxMessageBytes) {
-            this.maxMessageBytes =
-                    Preconditions.inRange("maxMessageBytes", maxMessageBytes, 1, Integer.MAX_VALUE);
+            this.maxMessageBytes = T.checkInt("maxMessageBytes", maxMessageBytes);
             return this;
         }
 
@@ -176,13 +244,13 @@ public final class RosServerOptions {
 
         /** See {@link RosServerOptions#keepAliveInterval()}. */
         public Builder keepAliveInterval(Duration keepAliveInterval) {
-            this.keepAliveInterval = Preconditions.positive("keepAliveInterval", keepAliveInterval);
+            this.keepAliveInterval = T.checkDuration("keepAliveInterval", keepAliveInterval);
             return this;
         }
 
         /** See {@link RosServerOptions#keepAliveTimeout()}. */
         public Builder keepAliveTimeout(Duration keepAliveTimeout) {
-            this.keepAliveTimeout = Preconditions.positive("keepAliveTimeout", keepAliveTimeout);
+            this.keepAliveTimeout = T.checkDuration("keepAliveTimeout", keepAliveTimeout);
             return this;
         }
 

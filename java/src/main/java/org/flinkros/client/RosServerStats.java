@@ -1,4 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
+
+import org.flinkros.client.internal.NamedStats;
 
 import org.apache.flink.annotation.PublicEvolving;
 
@@ -20,26 +35,21 @@ public final class RosServerStats {
     private final LatencyStats queueWait;
     private final LatencyStats execution;
 
-    /** Reads the native runtime's snapshot; the layout is the one of ros-jni's {@code stats}. */
-    static RosServerStats fromArray(long[] values) {
-        return new RosServerStats(values);
-    }
-
-    private RosServerStats(long[] values) {
-        this.admitted = values[0];
-        this.rejectedFull = values[1];
-        this.rejectedUnknownMethod = values[2];
-        this.rejectedUnauthenticated = values[3];
-        this.dispatched = values[4];
-        this.cancelledQueued = values[5];
-        this.expiredQueued = values[6];
-        this.completed = values[7];
-        this.discardedResults = values[8];
-        this.queueDepth = values[9];
-        this.executing = values[10];
-        this.failed = new StatusCounts(values, 11);
-        this.queueWait = new LatencyStats(values, 11 + StatusCounts.FIELDS);
-        this.execution = new LatencyStats(values, 11 + StatusCounts.FIELDS + LatencyStats.FIELDS);
+    RosServerStats(NamedStats stats) {
+        this.admitted = stats.get("admitted");
+        this.rejectedFull = stats.get("rejectedFull");
+        this.rejectedUnknownMethod = stats.get("rejectedUnknownMethod");
+        this.rejectedUnauthenticated = stats.get("rejectedUnauthenticated");
+        this.dispatched = stats.get("dispatched");
+        this.cancelledQueued = stats.get("cancelledQueued");
+        this.expiredQueued = stats.get("expiredQueued");
+        this.completed = stats.get("completed");
+        this.discardedResults = stats.get("discardedResults");
+        this.queueDepth = stats.get("queueDepth");
+        this.executing = stats.get("executing");
+        this.failed = new StatusCounts(stats, "failed");
+        this.queueWait = new LatencyStats(stats, "queueWait");
+        this.execution = new LatencyStats(stats, "execution");
     }
 
     /** Requests accepted into the queue. */

@@ -1,4 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
+
+import org.flinkros.client.internal.NamedStats;
 
 import org.apache.flink.annotation.PublicEvolving;
 
@@ -9,27 +24,12 @@ import java.util.Map;
 /** Counts per {@link StatusCode}. */
 @PublicEvolving
 public final class StatusCounts {
-    /** The native runtime's order of codes in snapshot arrays. */
-    private static final StatusCode[] NATIVE_ORDER = {
-        StatusCode.CANCELLED,
-        StatusCode.INVALID_ARGUMENT,
-        StatusCode.DEADLINE_EXCEEDED,
-        StatusCode.NOT_FOUND,
-        StatusCode.RESOURCE_EXHAUSTED,
-        StatusCode.INTERNAL,
-        StatusCode.UNAVAILABLE,
-        StatusCode.UNAUTHENTICATED
-    };
-
-    /** How many values a snapshot array holds. */
-    static final int FIELDS = NATIVE_ORDER.length;
-
     private final Map<StatusCode, Long> counts;
 
-    StatusCounts(long[] values, int offset) {
+    StatusCounts(NamedStats stats, String prefix) {
         EnumMap<StatusCode, Long> map = new EnumMap<>(StatusCode.class);
-        for (int i = 0; i < NATIVE_ORDER.length; i++) {
-            map.put(NATIVE_ORDER[i], values[offset + i]);
+        for (StatusCode code : StatusCode.values()) {
+            map.put(code, stats.get(prefix + "." + code.name()));
         }
         this.counts = Collections.unmodifiableMap(map);
     }

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
 
 import org.junit.jupiter.api.Test;
@@ -29,7 +42,7 @@ class ResilienceTest {
         try {
             call.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            return ((RosException) e.getCause()).getCode();
+            return ((RosException) e.getCause()).code();
         }
         throw new AssertionError("call succeeded but was expected to fail");
     }
@@ -112,7 +125,7 @@ class ResilienceTest {
                     .isInstanceOfSatisfying(
                             RosException.class,
                             e -> {
-                                assertThat(e.getCode()).isEqualTo(StatusCode.UNAUTHENTICATED);
+                                assertThat(e.code()).isEqualTo(StatusCode.UNAUTHENTICATED);
                                 assertThat(e.getMessage()).doesNotContain(token);
                             });
             assertThat(server.server.stats().rejectedUnauthenticated()).isEqualTo(1);

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
 
 import org.junit.jupiter.api.Test;
@@ -75,13 +88,13 @@ class RosClientServerTest {
                 RosClient client = RosClient.create()) {
             client.updateEndpoints(Collections.singletonList(failing.endpoint()));
             RosException error = failure(client.call("m", new byte[] {1}));
-            assertThat(error.getCode()).isEqualTo(code);
-            assertThat(error.getDescription()).contains("failed with " + code.name());
+            assertThat(error.code()).isEqualTo(code);
+            assertThat(error.description()).contains("failed with " + code.name());
             assertThat(error.isRetryable()).isEqualTo(code.isRetryable());
 
             assertThatThrownBy(() -> client.callSync("m", new byte[0]))
                     .isInstanceOfSatisfying(
-                            RosException.class, e -> assertThat(e.getCode()).isEqualTo(code));
+                            RosException.class, e -> assertThat(e.code()).isEqualTo(code));
         }
     }
 
@@ -101,9 +114,9 @@ class RosClientServerTest {
 
             client.close();
             for (CompletableFuture<byte[]> call : calls) {
-                assertThat(failure(call).getCode()).isEqualTo(StatusCode.CANCELLED);
+                assertThat(failure(call).code()).isEqualTo(StatusCode.CANCELLED);
             }
-            assertThat(failure(client.call("m", new byte[0])).getCode())
+            assertThat(failure(client.call("m", new byte[0])).code())
                     .isEqualTo(StatusCode.CANCELLED);
             assertThatThrownBy(() -> client.updateEndpoints(Collections.emptyList()))
                     .isInstanceOf(RosException.class);
@@ -116,7 +129,7 @@ class RosClientServerTest {
         try (RosClient client = RosClient.create()) {
             long start = System.nanoTime();
             RosException error = failure(client.call("m", new byte[0]));
-            assertThat(error.getCode()).isEqualTo(StatusCode.UNAVAILABLE);
+            assertThat(error.code()).isEqualTo(StatusCode.UNAVAILABLE);
             assertThat(Duration.ofNanos(System.nanoTime() - start))
                     .isLessThan(Duration.ofSeconds(1));
         }
@@ -129,7 +142,7 @@ class RosClientServerTest {
                     .isInstanceOfSatisfying(
                             RosException.class,
                             e -> {
-                                assertThat(e.getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                                assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
                                 assertThat(e.getMessage()).contains("oops");
                             });
             assertThat(client.endpoints()).isEmpty();
@@ -163,8 +176,8 @@ class RosClientServerTest {
                     succeeded++;
                 } catch (ExecutionException e) {
                     RosException error = (RosException) e.getCause();
-                    assertThat(error.getCode()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
-                    refusals.add(error.getDescription());
+                    assertThat(error.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+                    refusals.add(error.description());
                 }
             }
             assertThat(succeeded).isEqualTo(1);
@@ -222,8 +235,7 @@ class RosClientServerTest {
             server.complete(request.id(), utf8("z"));
             // The close ran there, returned, and left the client closed.
             assertThat(closedOn.get(10, TimeUnit.SECONDS)).startsWith("ros-runtime");
-            assertThat(failure(client.call("m", utf8("y"))).getCode())
-                    .isEqualTo(StatusCode.CANCELLED);
+            assertThat(failure(client.call("m", utf8("y"))).code()).isEqualTo(StatusCode.CANCELLED);
             client.close();
         }
     }
@@ -280,7 +292,7 @@ class RosClientServerTest {
                     .isInstanceOfSatisfying(
                             RosException.class,
                             e -> {
-                                assertThat(e.getCode()).isEqualTo(StatusCode.UNAVAILABLE);
+                                assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
                                 assertThat(e.getMessage()).contains(":" + first.port());
                             });
         }

@@ -1,9 +1,27 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client;
+
+import org.flinkros.client.internal.NativeBridge;
+import org.flinkros.client.internal.OptionTable;
 
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -104,5 +122,97 @@ class RosOptionsTest {
         assertThatThrownBy(() -> StatusCode.fromValue(2))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("2");
+    }
+
+    @Test
+    void everyClientOptionReachesTheRuntimeUnderItsOwnName() {
+        // Distinct values everywhere, so that an option read into another's field shows.
+        RosClientOptions options =
+                RosClientOptions.builder()
+                        .clientId("job/op/3")
+                        .clientEpoch(7)
+                        .defaultTimeout(Duration.ofMillis(30_001))
+                        .startupWait(Duration.ofMillis(2))
+                        .connectTimeout(Duration.ofMillis(5_003))
+                        .maxMessageBytes(1_000_004)
+                        .loadBalancing(LoadBalancing.ROUND_ROBIN)
+                        .maxAttempts(5)
+                        .retryBudgetRatio(0.35)
+                        .retryMinPerSecond(11)
+                        .maxInFlight(12)
+                        .keepAliveInterval(Duration.ofMillis(10_013))
+                        .keepAliveTimeout(Duration.ofMillis(5_014))
+                        .ejection(Duration.ofMillis(115), Duration.ofMillis(10_016))
+                        .token(ServiceTokens.generate())
+                        .serviceName("svc")
+                        .build();
+        Map<String, String> sent = pairs(options.toNative());
+        assertThat(sent.keySet())
+                .as("every option of the table is sent")
+                .containsExactlyInAnyOrderElementsOf(OptionTable.CLIENT.names());
+        try (RosClient client = RosClient.create(options)) {
+            Map<String, String> expected = new LinkedHashMap<>(sent);
+            expected.remove("token");
+            assertThat(client.runtimeOptions()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void everyServerOptionReachesTheRuntimeUnderItsOwnName() {
+        RosServerOptions options =
+                RosServerOptions.builder()
+                        .bindHost("localhost")
+                        .queueCapacity(17)
+                        .maxMessageBytes(1_000_018)
+                        .keepAliveInterval(Duration.ofMillis(10_019))
+                        .keepAliveTimeout(Duration.ofMillis(5_020))
+                        .token(ServiceTokens.generate())
+                        .build();
+        Map<String, String> sent = pairs(options.toNative());
+        assertThat(sent.keySet())
+                .as("every option of the table is sent")
+                .containsExactlyInAnyOrderElementsOf(OptionTable.SERVER.names());
+        try (RosServer server = RosServer.start(options)) {
+            Map<String, String> expected = new LinkedHashMap<>(sent);
+            expected.remove("token");
+            assertThat(server.runtimeOptions()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void bothSidesStartFromTheSameDefaults() {
+        try (RosClient client = RosClient.create(RosClientOptions.defaults());
+                RosServer server = RosServer.start(RosServerOptions.defaults())) {
+            assertThat(client.runtimeOptions())
+                    .isEqualTo(pairs(RosClientOptions.defaults().toNative()));
+            Map<String, String> serverDefaults = pairs(RosServerOptions.defaults().toNative());
+            serverDefaults.put("bindHost", OptionTable.SERVER.defaultText("bindHost"));
+            assertThat(server.runtimeOptions()).isEqualTo(serverDefaults);
+        }
+    }
+
+    @Test
+    void theRuntimeRefusesWhatTheBuildersRefuse() {
+        // The builders check against the table first; the runtime checks the same table.
+        assertThatThrownBy(
+                        () ->
+                                NativeBridge.clientCreate(
+                                        new String[] {"clientId", "c", "maxAttempts", "101"}))
+                .isInstanceOf(RosException.class)
+                .hasMessageContaining("maxAttempts must be in [1, 100], got 101");
+        assertThatThrownBy(() -> RosClientOptions.builder().maxAttempts(101))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxAttempts must be in [1, 100], got 101");
+        assertThatThrownBy(() -> NativeBridge.clientCreate(new String[] {"maxAtempts", "3"}))
+                .isInstanceOf(RosException.class)
+                .hasMessageContaining("unknown Client option 'maxAtempts'");
+    }
+
+    private static Map<String, String> pairs(String[] flat) {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < flat.length; i += 2) {
+            map.put(flat[i], flat[i + 1]);
+        }
+        return map;
     }
 }

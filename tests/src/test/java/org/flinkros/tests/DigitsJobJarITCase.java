@@ -1,7 +1,20 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.tests;
 
 import org.flinkros.client.RosClient;
-import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.connector.RosServices;
 import org.flinkros.examples.digits.Digit;
 import org.flinkros.examples.digits.DigitsDemo;
 import org.flinkros.tests.cluster.ClusterClasspath;
@@ -42,14 +55,14 @@ class DigitsJobJarITCase {
                 .contains(
                         "org/flinkros/examples/digits/DigitsDemo.class",
                         "digits/digits.onnx",
-                        "org/flinkros/connector/RpcOperatorServices.class")
+                        "org/flinkros/connector/RosServices.class")
                 .anyMatch(name -> name.startsWith("native/") && name.contains("ros_jni"))
                 .anyMatch(name -> name.startsWith("ai/onnxruntime/native/linux-x64/"))
                 .noneMatch(name -> name.startsWith("org/apache/flink/"));
 
         List<Path> classpath =
                 ClusterClasspath.without(
-                        RosClient.class, RpcOperatorServices.class, DigitsDemo.class, getClass());
+                        RosClient.class, RosServices.class, DigitsDemo.class, getClass());
         try (FlinkProcessCluster cluster =
                 FlinkProcessCluster.start(
                         work,

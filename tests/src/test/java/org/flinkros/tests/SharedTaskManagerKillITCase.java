@@ -1,7 +1,20 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.tests;
 
 import org.flinkros.client.RosClient;
-import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.connector.RosServices;
 import org.flinkros.tests.cluster.ClusterClasspath;
 import org.flinkros.tests.cluster.FlinkProcessCluster;
 import org.flinkros.tests.cluster.FlinkRest;
@@ -85,7 +98,7 @@ class SharedTaskManagerKillITCase {
                         * (KILLS + 2);
         List<Path> classpath =
                 ClusterClasspath.without(
-                        RosClient.class, RpcOperatorServices.class, SquareJob.class, getClass());
+                        RosClient.class, RosServices.class, SquareJob.class, getClass());
         // Two TaskManagers of 2 slots hold the job's 4 tasks; a third joins as the spare.
         try (FlinkProcessCluster started =
                 FlinkProcessCluster.start(work, classpath, 2, clusterConfig(), STEP_TIMEOUT)) {
@@ -239,7 +252,7 @@ class SharedTaskManagerKillITCase {
                         work.resolve("square-job.jar"),
                         List.of(
                                 ClusterClasspath.location(RosClient.class),
-                                ClusterClasspath.location(RpcOperatorServices.class)),
+                                ClusterClasspath.location(RosServices.class)),
                         SquareJob.class);
         JobGraph graph =
                 SquareJob.build(

@@ -1,7 +1,20 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.tests;
 
 import org.flinkros.client.RosClient;
-import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.connector.RosServices;
 import org.flinkros.tests.cluster.ClusterClasspath;
 import org.flinkros.tests.cluster.FlinkProcessCluster;
 import org.flinkros.tests.cluster.FlinkRest;
@@ -59,7 +72,7 @@ class TaskManagerKillITCase {
         // The project's classes reach the cluster only through the job jar.
         List<Path> classpath =
                 ClusterClasspath.without(
-                        RosClient.class, RpcOperatorServices.class, SquareJob.class, getClass());
+                        RosClient.class, RosServices.class, SquareJob.class, getClass());
         try (FlinkProcessCluster started =
                 FlinkProcessCluster.start(
                         work, classpath, TASK_MANAGERS, clusterConfig(), STEP_TIMEOUT)) {
@@ -170,12 +183,12 @@ class TaskManagerKillITCase {
                         work.resolve("square-job.jar"),
                         List.of(
                                 ClusterClasspath.location(RosClient.class),
-                                ClusterClasspath.location(RpcOperatorServices.class)),
+                                ClusterClasspath.location(RosServices.class)),
                         SquareJob.class);
         assertThat(JobJar.entries(jar))
                 .contains(
                         "org/flinkros/tests/job/SquareOperator.class",
-                        "org/flinkros/connector/RpcOperatorServices.class",
+                        "org/flinkros/connector/RosServices.class",
                         "org/flinkros/client/RosClient.class")
                 .anyMatch(name -> name.startsWith("native/") && name.contains("ros_jni"));
         JobGraph graph = SquareJob.build(RECORDS, output);

@@ -1,11 +1,24 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.examples.digits;
 
 import org.flinkros.connector.OnError;
 import org.flinkros.connector.RosAsyncDataStream;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RosMethodCall;
-import org.flinkros.connector.RosServiceHandle;
-import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.connector.RosService;
+import org.flinkros.connector.RosServices;
 import org.flinkros.examples.DemoSummary;
 
 import org.apache.flink.api.common.functions.MapFunction;
@@ -48,8 +61,8 @@ public final class DigitsDemo {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
 
         // The model: 2 instances in slots of their own, each loading it once.
-        RosServiceHandle digits =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService digits =
+                RosServices.add(
                         env,
                         RosDescriptor.builder("digits", new DigitsModel())
                                 .parallelism(INSTANCES)
@@ -62,22 +75,25 @@ public final class DigitsDemo {
                         .map(new Pick(samples))
                         .name("held-out digits");
         DataStream<Prediction> predictions =
-                RosAsyncDataStream.unorderedWait(
-                        images,
-                        digits,
-                        RosMethodCall.of(
-                                        DigitsModel.CLASSIFY,
-                                        (Digit digit) -> digit.pixels,
-                                        (Digit digit, Tuple2<Integer, Integer> answer) ->
-                                                Prediction.of(digit.label, answer.f0, answer.f1))
-                                .onError(
-                                        OnError.fallback(
-                                                (digit, error) ->
-                                                        Prediction.failed(
-                                                                digit.label, error.toString()))),
-                        Duration.ofSeconds(30),
-                        64,
-                        TypeInformation.of(Prediction.class));
+                RosAsyncDataStream.builder(
+                                images,
+                                digits,
+                                RosMethodCall.of(
+                                                DigitsModel.CLASSIFY,
+                                                (Digit digit) -> digit.pixels,
+                                                (Digit digit, Tuple2<Integer, Integer> answer) ->
+                                                        Prediction.of(
+                                                                digit.label, answer.f0, answer.f1))
+                                        .onError(
+                                                OnError.fallback(
+                                                        (digit, error) ->
+                                                                Prediction.failed(
+                                                                        digit.label,
+                                                                        error.toString()))))
+                        .timeout(Duration.ofSeconds(30))
+                        .capacity(64)
+                        .outputType(TypeInformation.of(Prediction.class))
+                        .build();
 
         if (output != null) {
             // The file sink commits its files with checkpoints; the last one comes at the end.

@@ -1,12 +1,25 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.examples.failover;
 
 import org.flinkros.connector.RosAsyncDataStream;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RosMethod;
 import org.flinkros.connector.RosMethodCall;
-import org.flinkros.connector.RosServiceHandle;
+import org.flinkros.connector.RosService;
+import org.flinkros.connector.RosServices;
 import org.flinkros.connector.RpcOperatorContext;
-import org.flinkros.connector.RpcOperatorServices;
 import org.flinkros.connector.TypedRpcOperator;
 
 import org.apache.flink.api.common.functions.MapFunction;
@@ -105,19 +118,21 @@ public final class FailoverDemo {
                 env.fromSequence(0, records - 1).map(new Pace()).map(new FailOnce(failAt));
         DataStream<Long> squares;
         if (served) {
-            RosServiceHandle model =
-                    RpcOperatorServices.addRpcOperatorService(
+            RosService model =
+                    RosServices.add(
                             env,
                             RosDescriptor.builder("square", new SlowModel(loadMillis)).build());
             squares =
-                    RosAsyncDataStream.orderedWait(
-                            numbers,
-                            model,
-                            RosMethodCall.of(
-                                    SQUARE, (Long x) -> x, (Long x, Long square) -> square),
-                            Duration.ofSeconds(60),
-                            16,
-                            Types.LONG);
+                    RosAsyncDataStream.builder(
+                                    numbers,
+                                    model,
+                                    RosMethodCall.of(
+                                            SQUARE, (Long x) -> x, (Long x, Long square) -> square))
+                            .timeout(Duration.ofSeconds(60))
+                            .capacity(16)
+                            .ordered()
+                            .outputType(Types.LONG)
+                            .build();
         } else {
             squares = numbers.map(new EmbeddedModel(loadMillis));
         }

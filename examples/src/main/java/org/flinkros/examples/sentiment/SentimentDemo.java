@@ -1,11 +1,24 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.examples.sentiment;
 
 import org.flinkros.client.RosClient;
 import org.flinkros.connector.RosAsyncDataStream;
 import org.flinkros.connector.RosAsyncFunction;
 import org.flinkros.connector.RosDescriptor;
-import org.flinkros.connector.RosServiceHandle;
-import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.connector.RosService;
+import org.flinkros.connector.RosServices;
 import org.flinkros.examples.DemoSummary;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -48,8 +61,8 @@ public final class SentimentDemo {
 
         // The model runs as its own service: 2 instances in slots of their own. Locally, flink-ros
         // gives the embedded cluster the slots they need besides the data plane's.
-        RosServiceHandle sentiment =
-                RpcOperatorServices.addRpcOperatorService(
+        RosService sentiment =
+                RosServices.add(
                         env,
                         RosDescriptor.builder("sentiment", new SentimentModel())
                                 .parallelism(SERVICE_PARALLELISM)
@@ -62,13 +75,11 @@ public final class SentimentDemo {
                         .returns(Review.class)
                         .name("Generate reviews");
         DataStream<Scored> scored =
-                RosAsyncDataStream.unorderedWait(
-                        reviews,
-                        sentiment,
-                        new Classify(),
-                        Duration.ofSeconds(30),
-                        64,
-                        TypeInformation.of(Scored.class));
+                RosAsyncDataStream.builder(reviews, sentiment, new Classify())
+                        .timeout(Duration.ofSeconds(30))
+                        .capacity(64)
+                        .outputType(TypeInformation.of(Scored.class))
+                        .build();
 
         System.out.println(
                 "Scoring "

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal;
 
 import org.flinkros.connector.RosDescriptor;
@@ -18,20 +31,18 @@ public final class ServiceResources {
         }
         StringBuilder profile =
                 new StringBuilder("resource profile: ")
-                        .append(descriptor.getCpuCores())
+                        .append(descriptor.cpuCores())
                         .append(" CPU cores, ")
-                        .append(descriptor.getTaskHeapMemoryMb())
+                        .append(descriptor.taskHeapMemoryMb())
                         .append(" MiB task heap");
-        if (descriptor.getTaskOffHeapMemoryMb() > 0) {
-            profile.append(", ")
-                    .append(descriptor.getTaskOffHeapMemoryMb())
-                    .append(" MiB off-heap");
+        if (descriptor.taskOffHeapMemoryMb() > 0) {
+            profile.append(", ").append(descriptor.taskOffHeapMemoryMb()).append(" MiB off-heap");
         }
-        if (descriptor.getManagedMemoryMb() > 0) {
-            profile.append(", ").append(descriptor.getManagedMemoryMb()).append(" MiB managed");
+        if (descriptor.managedMemoryMb() > 0) {
+            profile.append(", ").append(descriptor.managedMemoryMb()).append(" MiB managed");
         }
-        if (descriptor.getGpus() > 0) {
-            profile.append(", ").append(descriptor.getGpus()).append(" gpu");
+        if (descriptor.gpus() > 0) {
+            profile.append(", ").append(descriptor.gpus()).append(" gpu");
         }
         return profile.toString();
     }
@@ -40,7 +51,7 @@ public final class ServiceResources {
     public static String slotAdvice(RosDescriptor descriptor) {
         if (!descriptor.hasResourceProfile()) {
             return "The service's "
-                    + descriptor.getParallelism()
+                    + descriptor.parallelism()
                     + " instance(s) take slots of their own besides the data plane's: give the"
                     + " cluster that many more task slots ('taskmanager.numberOfTaskSlots' or"
                     + " more TaskManagers).";

@@ -1,8 +1,21 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal;
 
 import org.flinkros.connector.RosDescriptor;
+import org.flinkros.connector.RosServices;
 import org.flinkros.connector.RpcOperator;
-import org.flinkros.connector.RpcOperatorServices;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -25,11 +38,9 @@ class LocalClusterSlotsTest {
     void sizesTheLocalClusterForTheDataPlaneAndEveryInstance() {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(3, new Configuration());
-        RpcOperatorServices.addRpcOperatorService(
-                env, RosDescriptor.builder("a", ECHO).parallelism(2).build());
+        RosServices.add(env, RosDescriptor.builder("a", ECHO).parallelism(2).build());
         assertThat(slots(env)).isEqualTo(3 + 2);
-        RpcOperatorServices.addRpcOperatorService(
-                env, RosDescriptor.builder("b", ECHO).parallelism(4).build());
+        RosServices.add(env, RosDescriptor.builder("b", ECHO).parallelism(4).build());
         assertThat(slots(env)).isEqualTo(3 + 2 + 4);
         LocalClusterSlots.fitDataPlane(env, 5);
         assertThat(slots(env)).isEqualTo(5 + 2 + 4);
@@ -41,8 +52,7 @@ class LocalClusterSlotsTest {
         config.set(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS, 2);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(2, config);
-        RpcOperatorServices.addRpcOperatorService(
-                env, RosDescriptor.builder("a", ECHO).parallelism(3).build());
+        RosServices.add(env, RosDescriptor.builder("a", ECHO).parallelism(3).build());
         assertThat(slots(env)).isEqualTo(3);
     }
 
@@ -54,7 +64,7 @@ class LocalClusterSlotsTest {
                 StreamExecutionEnvironment.createLocalEnvironment(4, config);
         assertThatThrownBy(
                         () ->
-                                RpcOperatorServices.addRpcOperatorService(
+                                RosServices.add(
                                         env,
                                         RosDescriptor.builder("a", ECHO).parallelism(2).build()))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -64,8 +74,7 @@ class LocalClusterSlotsTest {
         config.set(TaskManagerOptions.NUM_TASK_SLOTS, 6);
         StreamExecutionEnvironment enough =
                 StreamExecutionEnvironment.createLocalEnvironment(4, config);
-        RpcOperatorServices.addRpcOperatorService(
-                enough, RosDescriptor.builder("a", ECHO).parallelism(2).build());
+        RosServices.add(enough, RosDescriptor.builder("a", ECHO).parallelism(2).build());
         assertThat(slots(enough)).isEqualTo(6);
     }
 }

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.client.internal;
 
 import org.flinkros.client.RosException;
@@ -28,25 +41,14 @@ public final class NativeBridge {
 
     // ---- client -------------------------------------------------------------------------------
 
-    /** Creates a client; returns its handle. {@code token} may be null. */
-    public static native long clientCreate(
-            String clientId,
-            long clientEpoch,
-            long defaultTimeoutMillis,
-            long startupWaitMillis,
-            long connectTimeoutMillis,
-            int maxMessageBytes,
-            boolean roundRobin,
-            int maxAttempts,
-            double retryBudgetRatio,
-            int retryMinPerSecond,
-            int maxInFlight,
-            long keepAliveIntervalMillis,
-            long keepAliveTimeoutMillis,
-            long ejectionMinMillis,
-            long ejectionMaxMillis,
-            String token,
-            String serviceName);
+    /**
+     * Creates a client from options given as {@code [name, value, ...]} with the names of {@code
+     * options.properties}; returns its handle.
+     */
+    public static native long clientCreate(String[] options);
+
+    /** The options the client runs with, every default filled in: {@code [name, value, ...]}. */
+    public static native String[] clientOptions(long handle);
 
     /** Replaces the client's endpoint set; throws {@code RosException} on a malformed address. */
     public static native void clientUpdateEndpoints(long handle, String[] endpoints);
@@ -71,8 +73,11 @@ public final class NativeBridge {
     public static native void clientCancelEpochs(
             long handle, String clientId, long belowEpoch, PendingCall call);
 
-    /** The client's stats, laid out as {@code RosClientStats} reads them. */
+    /** The client's stats: values named by {@link #clientStatsNames()}. */
     public static native long[] clientStats(long handle);
+
+    /** The names of the values of {@link #clientStats}, in their order. */
+    static native String[] clientStatsNames();
 
     /** Fails calls in flight with CANCELLED, waits for them to complete, stops the client. */
     public static native void clientClose(long handle);
@@ -82,19 +87,20 @@ public final class NativeBridge {
 
     // ---- server -------------------------------------------------------------------------------
 
-    /** Starts a server; returns its handle. {@code token} may be null. */
-    public static native long serverStart(
-            String bindHost,
-            int port,
-            int queueCapacity,
-            int maxMessageBytes,
-            String[] methods,
-            String token,
-            long keepAliveIntervalMillis,
-            long keepAliveTimeoutMillis);
+    /**
+     * Starts a server from options given as {@code [name, value, ...]} with the names of {@code
+     * options.properties}, and its methods; returns its handle.
+     */
+    public static native long serverStart(String[] options, String[] methods);
 
-    /** The server's stats, laid out as {@code RosServerStats} reads them. */
+    /** The options the server runs with, every default filled in: {@code [name, value, ...]}. */
+    public static native String[] serverOptions(long handle);
+
+    /** The server's stats: values named by {@link #serverStatsNames()}. */
     public static native long[] serverStats(long handle);
+
+    /** The names of the values of {@link #serverStats}, in their order. */
+    static native String[] serverStatsNames();
 
     /** The port the server listens on. */
     public static native int serverPort(long handle);

@@ -1,9 +1,23 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.tests.job;
 
+import org.flinkros.client.RosServerOptions;
 import org.flinkros.connector.RosAsyncDataStream;
 import org.flinkros.connector.RosDescriptor;
-import org.flinkros.connector.RosServiceHandle;
-import org.flinkros.connector.RpcOperatorServices;
+import org.flinkros.connector.RosService;
+import org.flinkros.connector.RosServices;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.operators.SlotSharingGroup;
@@ -80,7 +94,9 @@ public final class SquareJob {
         env.enableCheckpointing(500); // exactly-once is the default mode
         env.setParallelism(dataParallelism);
         RosDescriptor.Builder service =
-                RosDescriptor.builder(SERVICE, model).parallelism(2).bindHost("127.0.0.1");
+                RosDescriptor.builder(SERVICE, model)
+                        .parallelism(2)
+                        .serverOptions(RosServerOptions.builder().bindHost("127.0.0.1").build());
         if (placeByResources) {
             // A TaskManager has 64 MiB managed memory: one instance (40) and one data-plane task
             // (16) fit, two instances do not.
@@ -93,19 +109,17 @@ public final class SquareJob {
                             .build());
         }
 
-        RosServiceHandle square = RpcOperatorServices.addRpcOperatorService(env, service.build());
+        RosService square = RosServices.add(env, service.build());
 
         DataStream<Long> numbers = env.fromSequence(0, records - 1).name("numbers");
         if (throttle != null) {
             numbers = numbers.map(throttle).name("pace");
         }
-        RosAsyncDataStream.unorderedWait(
-                        numbers,
-                        square,
-                        new SquareCall(),
-                        Duration.ofSeconds(60),
-                        ASYNC_CAPACITY,
-                        Types.STRING)
+        RosAsyncDataStream.builder(numbers, square, new SquareCall())
+                .timeout(Duration.ofSeconds(60))
+                .capacity(ASYNC_CAPACITY)
+                .outputType(Types.STRING)
+                .build()
                 .sinkTo(
                         FileSink.forRowFormat(
                                         new Path(output.toUri()), new SimpleStringEncoder<String>())

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal.client;
 
 import org.flinkros.client.RosException;
@@ -11,6 +24,7 @@ import org.apache.flink.util.FlinkRuntimeException;
 
 import java.util.Collection;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Decides how a record's failed call fails the job. A call that failed with a permanent code
@@ -26,6 +40,13 @@ final class FailurePolicy {
 
     /** {@code result}, with permanent call failures turned into job failures without restart. */
     static <OUT> ResultFuture<OUT> wrap(String serviceName, ResultFuture<OUT> result) {
+        return onFailure(
+                result, error -> result.completeExceptionally(classify(serviceName, error)));
+    }
+
+    /** {@code result}, with failures handed to {@code onFailure} instead. */
+    static <OUT> ResultFuture<OUT> onFailure(
+            ResultFuture<OUT> result, Consumer<Throwable> onFailure) {
         return new ResultFuture<OUT>() {
             @Override
             public void complete(Collection<OUT> outputs) {
@@ -39,7 +60,7 @@ final class FailurePolicy {
 
             @Override
             public void completeExceptionally(Throwable error) {
-                result.completeExceptionally(classify(serviceName, error));
+                onFailure.accept(error);
             }
         };
     }
@@ -47,7 +68,7 @@ final class FailurePolicy {
     /** The error a record fails with: as is when transient, not restartable when permanent. */
     static Throwable classify(String serviceName, Throwable error) {
         Optional<RosException> failure = ExceptionUtils.findThrowable(error, RosException.class);
-        if (!failure.isPresent() || !failure.get().getCode().isPermanent()) {
+        if (!failure.isPresent() || !failure.get().code().isPermanent()) {
             return error;
         }
         return FlinkInternals.withoutRestart(
@@ -55,7 +76,7 @@ final class FailurePolicy {
                         "A call to RpcOperator service '"
                                 + serviceName
                                 + "' failed with "
-                                + failure.get().getCode()
+                                + failure.get().code()
                                 + ", which replaying the record after a restart would only"
                                 + " repeat, so the job fails without restarting. Fix the cause"
                                 + " below, or let failed records through with"

@@ -1,7 +1,23 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal.client;
 
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
+import org.flinkros.client.RosException;
+import org.flinkros.client.StatusCode;
+import org.flinkros.connector.OnError;
 import org.flinkros.connector.RosAsyncFunction;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 
@@ -32,6 +48,9 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
     private final RosAsyncFunction<IN, OUT> function;
     private final String serviceName;
 
+    /** Takes the function's failures and timeouts when set; otherwise the function does. */
+    @Nullable private final OnError<IN, OUT> onError;
+
     /** Everything but the identity, which is known only in the task. */
     private final RosClientOptions clientOptions;
 
@@ -44,10 +63,12 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
     public RosAsyncFunctionAdapter(
             RosAsyncFunction<IN, OUT> function,
             String serviceName,
-            RosClientOptions clientOptions) {
+            RosClientOptions clientOptions,
+            @Nullable OnError<IN, OUT> onError) {
         this.function = function;
         this.serviceName = serviceName;
         this.clientOptions = clientOptions;
+        this.onError = onError;
     }
 
     /** Sets who this subtask is to the service; called by the operator before {@link #open}. */
@@ -128,12 +149,30 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
 
     @Override
     public void asyncInvoke(IN input, ResultFuture<OUT> resultFuture) throws Exception {
-        function.asyncInvoke(input, client, FailurePolicy.wrap(serviceName, resultFuture));
+        ResultFuture<OUT> result = FailurePolicy.wrap(serviceName, resultFuture);
+        function.asyncInvoke(
+                input, client, onError == null ? result : onError(input, onError, result));
     }
 
     @Override
     public void timeout(IN input, ResultFuture<OUT> resultFuture) throws Exception {
-        function.timeout(input, resultFuture);
+        if (onError == null) {
+            function.timeout(input, resultFuture);
+            return;
+        }
+        onError.handle(
+                input,
+                new RosException(
+                        StatusCode.DEADLINE_EXCEEDED,
+                        "no result from '" + serviceName + "' within the operator's timeout"),
+                FailurePolicy.wrap(serviceName, resultFuture));
+    }
+
+    /** {@code result}, with failures settled by {@code policy}. */
+    private static <IN, OUT> ResultFuture<OUT> onError(
+            IN record, OnError<IN, OUT> policy, ResultFuture<OUT> result) {
+        return FailurePolicy.onFailure(
+                result, error -> policy.handle(record, OnError.asRosException(error), result));
     }
 
     @Override

@@ -1,6 +1,19 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal.client;
 
-import org.flinkros.connector.RosServiceHandle;
+import org.flinkros.connector.RosService;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.jobgraph.OperatorID;
@@ -34,7 +47,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
 
     public RosAsyncOperatorFactory(
             RosAsyncFunctionAdapter<IN, OUT> adapter,
-            RosServiceHandle service,
+            RosService service,
             String token,
             Duration timeout,
             int capacity,
@@ -42,8 +55,8 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
             Duration startupTimeout) {
         super(adapter, timeout.toMillis(), capacity, outputMode);
         this.adapter = adapter;
-        this.serviceId = service.getServiceId();
-        this.serviceName = service.getName();
+        this.serviceId = service.serviceId();
+        this.serviceName = service.name();
         this.token = token;
         this.timeoutMillis = timeout.toMillis();
         this.capacity = capacity;

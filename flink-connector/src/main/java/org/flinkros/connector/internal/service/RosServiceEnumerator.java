@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal.service;
 
 import org.flinkros.connector.RosDescriptor;
@@ -72,7 +85,7 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
             int expectedClientOperators) {
         this.context = context;
         this.descriptor = descriptor;
-        this.serviceName = descriptor.getName();
+        this.serviceName = descriptor.name();
         this.expectedClientOperators = expectedClientOperators;
         this.state = ServiceRegistry.acquire(serviceId, serviceName);
     }
@@ -109,7 +122,7 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
     private void warnIfNotServing() {
         long now = System.nanoTime();
         Set<Integer> serving = state.servingInstances();
-        for (int subtask = 0; subtask < descriptor.getParallelism(); subtask++) {
+        for (int subtask = 0; subtask < descriptor.parallelism(); subtask++) {
             if (serving.contains(subtask)) {
                 notServingSince.remove(subtask);
             } else {
@@ -145,7 +158,7 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
             message.append(" instances ")
                     .append(waitingForSlots)
                     .append(" are not deployed: no slot for slot sharing group '")
-                    .append(descriptor.getSlotSharingGroup().getName())
+                    .append(descriptor.slotSharingGroup().getName())
                     .append("' (")
                     .append(ServiceResources.describe(descriptor))
                     .append(") is free. ")
@@ -180,7 +193,7 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
             }
         } else if (event instanceof ServiceEvents.OpenFailed) {
             int failures = failedStarts.merge(subtaskId, 1, Integer::sum);
-            int maxAttempts = descriptor.getMaxOpenAttempts();
+            int maxAttempts = descriptor.maxOpenAttempts();
             boolean giveUp = failures >= maxAttempts;
             LOG.warn(
                     "RpcOperator service '{}' instance {} failed to start ({} of at most {} in a"

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal.service;
 
 import org.flinkros.client.RosServer;
@@ -45,6 +58,9 @@ import java.util.concurrent.TimeUnit;
 final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(RosServiceReader.class);
 
+    /** Where an instance binds when its server options name no address. */
+    private static final String ALL_INTERFACES = "0.0.0.0";
+
     /** How long a failed instance waits for the enumerator's verdict before it fails anyway. */
     static final Duration VERDICT_WAIT = Duration.ofSeconds(10);
 
@@ -77,7 +93,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         this.context = context;
         this.descriptor = descriptor;
         this.token = token;
-        this.instance = descriptor.getName() + "-" + context.getIndexOfSubtask();
+        this.instance = descriptor.name() + "-" + context.getIndexOfSubtask();
     }
 
     @Override
@@ -87,14 +103,14 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         startup =
                 new InstanceStartup(
                         instance,
-                        descriptor.getOperator(),
+                        descriptor.operator(),
                         new Steps(),
                         context.getUserCodeClassLoader().asClassLoader());
         startup.started().whenComplete((runner, error) -> wakeUp());
         startup.start();
         LOG.info(
                 "RpcOperator service '{}' instance {} is starting (open() runs in the background)",
-                descriptor.getName(),
+                descriptor.name(),
                 context.getIndexOfSubtask());
     }
 
@@ -114,7 +130,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         if (phase == Phase.SERVING && runner.fatalError() != null) {
             throw new FlinkRuntimeException(
                     "RpcOperator service '"
-                            + descriptor.getName()
+                            + descriptor.name()
                             + "' instance "
                             + context.getIndexOfSubtask()
                             + " failed",
@@ -132,7 +148,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         String host = advertisedHost();
         LOG.info(
                 "RpcOperator service '{}' instance {} serving at {}:{} ({} ms after it started)",
-                descriptor.getName(),
+                descriptor.name(),
                 context.getIndexOfSubtask(),
                 host,
                 started.server().port(),
@@ -148,7 +164,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         phase = Phase.AWAITING_VERDICT;
         LOG.warn(
                 "RpcOperator service '{}' instance {} failed to start",
-                descriptor.getName(),
+                descriptor.name(),
                 context.getIndexOfSubtask(),
                 cause);
         context.sendSourceEventToCoordinator(new ServiceEvents.OpenFailed(String.valueOf(cause)));
@@ -167,7 +183,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     private RuntimeException startupFailed(@Nullable ServiceEvents.OpenVerdict verdict) {
         String prefix =
                 "RpcOperator service '"
-                        + descriptor.getName()
+                        + descriptor.name()
                         + "' instance "
                         + context.getIndexOfSubtask()
                         + " failed to start";
@@ -231,7 +247,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         if (event instanceof ServiceEvents.EndOfService) {
             LOG.info(
                     "RpcOperator service '{}' instance {} ends: all callers finished",
-                    descriptor.getName(),
+                    descriptor.name(),
                     context.getIndexOfSubtask());
             endOfService.complete(null);
             wakeUp();
@@ -266,7 +282,7 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         @Override
         public GpuAllocator.Lease claimGpus() throws Exception {
             return GpuAllocator.acquire(
-                    descriptor.getGpus(),
+                    descriptor.gpus(),
                     context.getConfiguration(),
                     GpuAllocator.defaultLockDirectory());
         }
@@ -278,11 +294,11 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
 
         @Override
         public RosServerOptions serverOptions() {
-            return RosServerOptions.builder()
-                    .bindHost(descriptor.getBindHost())
-                    .queueCapacity(descriptor.getQueueCapacity())
-                    .maxMessageBytes(descriptor.getMaxMessageBytes())
-                    .methods(descriptor.getOperator().methods())
+            RosServerOptions options = descriptor.serverOptions();
+            return options.toBuilder()
+                    // Reachable from data-plane tasks on other TaskManagers unless told otherwise.
+                    .bindHost(options.bindHost() == null ? ALL_INTERFACES : options.bindHost())
+                    .methods(descriptor.operator().methods())
                     .token(token)
                     .build();
         }
@@ -291,8 +307,8 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         public RpcOperatorRunner runner(RosServer server) {
             return new RpcOperatorRunner(
                     server,
-                    descriptor.getOperator(),
-                    descriptor.getConcurrency(),
+                    descriptor.operator(),
+                    descriptor.concurrency(),
                     "ros-svc-" + instance,
                     context.getUserCodeClassLoader().asClassLoader());
         }
@@ -308,32 +324,32 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         }
 
         @Override
-        public int[] getGpuIndices() {
+        public int[] gpuIndices() {
             return gpuIndices.clone();
         }
 
         @Override
-        public String getServiceName() {
-            return descriptor.getName();
+        public String serviceName() {
+            return descriptor.name();
         }
 
         @Override
-        public int getInstanceIndex() {
+        public int instanceIndex() {
             return index;
         }
 
         @Override
-        public int getParallelism() {
-            return descriptor.getParallelism();
+        public int parallelism() {
+            return descriptor.parallelism();
         }
 
         @Override
-        public MetricGroup getMetricGroup() {
+        public MetricGroup metricGroup() {
             return context.metricGroup();
         }
 
         @Override
-        public ClassLoader getUserCodeClassLoader() {
+        public ClassLoader userCodeClassLoader() {
             return context.getUserCodeClassLoader().asClassLoader();
         }
     }

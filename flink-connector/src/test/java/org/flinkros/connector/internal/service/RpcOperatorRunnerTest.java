@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector.internal.service;
 
 import org.flinkros.client.RosClient;
@@ -109,14 +122,14 @@ class RpcOperatorRunnerTest {
             client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
 
             RosException internal = failure(client.call("predict", new byte[3]));
-            assertThat(internal.getCode()).isEqualTo(StatusCode.INTERNAL);
-            assertThat(internal.getDescription())
+            assertThat(internal.code()).isEqualTo(StatusCode.INTERNAL);
+            assertThat(internal.description())
                     .contains("'predict'")
                     .contains("model exploded on 3")
                     .contains("Remote stack trace")
                     .contains("RpcOperatorRunnerTest");
             RosException notFound = failure(client.call("missing", new byte[0]));
-            assertThat(notFound.getCode()).isEqualTo(StatusCode.NOT_FOUND);
+            assertThat(notFound.code()).isEqualTo(StatusCode.NOT_FOUND);
             assertThat(runner.fatalError()).isNull();
             runner.close();
         }
@@ -134,7 +147,7 @@ class RpcOperatorRunnerTest {
                     new RpcOperatorRunner(server, crashing, 1, "test", getClass().getClassLoader());
             runner.start();
             client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
-            assertThat(failure(client.call("m", new byte[0])).getCode())
+            assertThat(failure(client.call("m", new byte[0])).code())
                     .isEqualTo(StatusCode.UNAVAILABLE);
             runner.stoppedOnError().get(10, TimeUnit.SECONDS);
             assertThat(runner.fatalError()).isInstanceOf(StackOverflowError.class);

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.flinkros.client.ServiceTokens;
@@ -25,18 +38,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>{@code
  * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
- * RosServiceHandle model = RpcOperatorServices.addRpcOperatorService(env,
+ * RosService model = RosServices.add(env,
  *         RosDescriptor.builder("sentiment", new SentimentModel())
  *                 .parallelism(2).cpuCores(2).taskHeapMemoryMb(1024).build());
- * DataStream<Score> scores = RosAsyncDataStream.unorderedWait(
- *         reviews, model, (review, client, result) -> ..., Duration.ofSeconds(30), 100);
+ * DataStream<Score> scores = RosAsyncDataStream.builder(reviews, model,
+ *                 (review, client, result) -> ...)
+ *         .timeout(Duration.ofSeconds(30))
+ *         .build();
  * }</pre>
  */
 @PublicEvolving
-public final class RpcOperatorServices {
-    private static final Logger LOG = LoggerFactory.getLogger(RpcOperatorServices.class);
+public final class RosServices {
+    private static final Logger LOG = LoggerFactory.getLogger(RosServices.class);
 
-    private RpcOperatorServices() {}
+    private RosServices() {}
 
     /**
      * Adds a service to the job. Its instances run in their own pipelined region (they are not
@@ -48,25 +63,24 @@ public final class RpcOperatorServices {
      * @throws IllegalArgumentException if the service asks for GPUs that the cluster's known
      *     configuration does not offer, naming the missing resource
      */
-    public static RosServiceHandle addRpcOperatorService(
-            StreamExecutionEnvironment env, RosDescriptor descriptor) {
+    public static RosService add(StreamExecutionEnvironment env, RosDescriptor descriptor) {
         boolean gpusChecked =
                 ConfigurationChecks.checkGpus(
                         env.getConfiguration(),
                         env instanceof LocalStreamEnvironment,
-                        descriptor.getName(),
-                        descriptor.getGpus());
+                        descriptor.name(),
+                        descriptor.gpus());
         if (!gpusChecked) {
             LOG.info(
                     "RpcOperator service '{}' asks for {} GPU(s) per instance; this client's"
                             + " configuration does not declare the cluster's external resources,"
                             + " so the job fails with Flink's 'Could not acquire the minimum"
                             + " required resources' if the TaskManagers have no 'gpu'.",
-                    descriptor.getName(),
-                    descriptor.getGpus());
+                    descriptor.name(),
+                    descriptor.gpus());
         }
         for (String finding : ConfigurationChecks.findings(env.getConfiguration())) {
-            LOG.warn("RpcOperator service '{}': {}", descriptor.getName(), finding);
+            LOG.warn("RpcOperator service '{}': {}", descriptor.name(), finding);
         }
         if (descriptor.hasResourceProfile()) {
             LOG.warn(
@@ -75,17 +89,17 @@ public final class RpcOperatorServices {
                             + " resources for the data plane's slot sharing groups too: Flink may"
                             + " otherwise place a data-plane task without a profile in a slot sized"
                             + " for an instance and leave the instance waiting for a slot.",
-                    descriptor.getName());
+                    descriptor.name());
         }
         if (env instanceof LocalStreamEnvironment) {
-            LocalClusterSlots.reserveForService(env, descriptor.getParallelism());
+            LocalClusterSlots.reserveForService(env, descriptor.parallelism());
         }
         String serviceId = UUID.randomUUID().toString();
         // Made now and carried by the job graph to both sides: instances refuse calls without it.
         String token = ServiceTokens.generate();
         AtomicInteger clientOperators = new AtomicInteger();
-        SlotSharingGroup group = descriptor.getSlotSharingGroup();
-        String name = "RpcOperatorService: " + descriptor.getName();
+        SlotSharingGroup group = descriptor.slotSharingGroup();
+        String name = "RpcOperatorService: " + descriptor.name();
 
         // The source alone is the service's vertex ("Source: RpcOperatorService: <name>").
         DataStreamSource<Void> instances =
@@ -95,16 +109,16 @@ public final class RpcOperatorServices {
                         name,
                         Types.VOID);
         instances
-                .uid(descriptor.getUid())
-                .setParallelism(descriptor.getParallelism())
+                .uid(descriptor.uid())
+                .setParallelism(descriptor.parallelism())
                 .slotSharingGroup(group);
         FlinkInternals.addWithoutConsumer(env, instances);
 
-        return new RosServiceHandle(
+        return new RosService(
                 serviceId,
-                descriptor.getName(),
-                descriptor.getParallelism(),
-                descriptor.getMaxMessageBytes(),
+                descriptor.name(),
+                descriptor.parallelism(),
+                descriptor.maxMessageBytes(),
                 token,
                 clientOperators);
     }

@@ -1,3 +1,16 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
 package org.flinkros.connector;
 
 import org.apache.flink.annotation.Internal;
@@ -8,11 +21,11 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A service added to a job, returned by {@link RpcOperatorServices#addRpcOperatorService}. Pass it
- * to {@link RosAsyncDataStream} to call the service from the data plane.
+ * A service added to a job, returned by {@link RosServices#add}. Pass it to {@link
+ * RosAsyncDataStream} to call the service from the data plane.
  */
 @PublicEvolving
-public final class RosServiceHandle implements Serializable {
+public final class RosService implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final String serviceId;
@@ -22,7 +35,7 @@ public final class RosServiceHandle implements Serializable {
     private final String token;
     private final AtomicInteger clientOperators;
 
-    RosServiceHandle(
+    RosService(
             String serviceId,
             String name,
             int parallelism,
@@ -38,22 +51,22 @@ public final class RosServiceHandle implements Serializable {
     }
 
     /** The service's name. */
-    public String getName() {
+    public String name() {
         return name;
     }
 
     /** The id that tells this service apart from every other, in any job; made at build time. */
-    public String getServiceId() {
+    public String serviceId() {
         return serviceId;
     }
 
     /** How many instances the service runs. */
-    public int getParallelism() {
+    public int parallelism() {
         return parallelism;
     }
 
     /** The largest request or response the service's instances accept, in bytes. */
-    public int getMaxMessageBytes() {
+    public int maxMessageBytes() {
         return maxMessageBytes;
     }
 
@@ -74,6 +87,6 @@ public final class RosServiceHandle implements Serializable {
 
     @Override
     public String toString() {
-        return "RosServiceHandle{name=" + name + ", serviceId=" + serviceId + '}';
+        return "RosService{name=" + name + ", serviceId=" + serviceId + '}';
     }
 }

@@ -26,6 +26,7 @@ mod balancer;
 pub mod client;
 pub mod codec;
 pub mod endpoints;
+mod listener;
 pub mod options;
 mod queue;
 mod retry;

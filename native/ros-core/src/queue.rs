@@ -92,6 +92,10 @@ pub struct ServerStats {
     pub rejected_unknown_method: u64,
     /// Requests refused because they lacked the service's token.
     pub rejected_unauthenticated: u64,
+    /// Connections closed on arrival because the instance held its maximum.
+    pub rejected_connections: u64,
+    /// Connections closed because they did not start HTTP/2 within the handshake timeout.
+    pub handshake_timeouts: u64,
     /// Requests the worker answered with an error, by code in the order of
     /// [`StatusCode::ALL`](crate::StatusCode::ALL).
     pub failed_by_code: [u64; StatusCode::ALL.len()],
@@ -109,6 +113,8 @@ impl ServerStats {
             ("rejectedFull", self.rejected_full),
             ("rejectedUnknownMethod", self.rejected_unknown_method),
             ("rejectedUnauthenticated", self.rejected_unauthenticated),
+            ("rejectedConnections", self.rejected_connections),
+            ("handshakeTimeouts", self.handshake_timeouts),
             ("dispatched", self.dispatched),
             ("cancelledQueued", self.cancelled_queued),
             ("expiredQueued", self.expired_queued),
@@ -480,5 +486,132 @@ mod tests {
             queue.admit(admission("c", 0, None), tx).unwrap_err().code,
             StatusCode::Unavailable
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use tokio::sync::oneshot::error::TryRecvError;
+
+        /// An admitted request's id, its caller's receiver, and whether the caller walked away.
+        type Caller = (u64, oneshot::Receiver<Result<Bytes, RosError>>, bool);
+
+        /// What callers and workers do to a queue, in any order.
+        #[derive(Debug, Clone)]
+        enum Step {
+            Admit { client: u8, epoch: u64 },
+            Poll { max: usize },
+            Complete { pick: usize, ok: bool },
+            Abandon { pick: usize },
+            Expire { pick: usize },
+            CancelEpochs { client: u8, below: u64 },
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                4 => (0u8..3, 0u64..3).prop_map(|(client, epoch)| Step::Admit { client, epoch }),
+                2 => (1usize..5).prop_map(|max| Step::Poll { max }),
+                2 => (any::<usize>(), any::<bool>()).prop_map(|(pick, ok)| Step::Complete { pick, ok }),
+                1 => any::<usize>().prop_map(|pick| Step::Abandon { pick }),
+                1 => any::<usize>().prop_map(|pick| Step::Expire { pick }),
+                1 => (0u8..3, 0u64..4).prop_map(|(client, below)| Step::CancelEpochs { client, below }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Whatever happens, the queue stays within its capacity, hands requests out oldest
+            /// first, keeps its counts consistent, and on close leaves no caller waiting.
+            #[test]
+            fn no_request_is_lost_duplicated_or_left_waiting(
+                capacity in 1usize..6,
+                steps in proptest::collection::vec(step(), 1..80),
+            ) {
+                let queue = RequestQueue::new(capacity);
+                // Every admitted request's receiver, and whether its caller walked away.
+                let mut callers: Vec<Caller> = Vec::new();
+                let mut executing: Vec<u64> = Vec::new();
+                let mut last_polled: Option<u64> = None;
+                for step in steps {
+                    match step {
+                        Step::Admit { client, epoch } => {
+                            let (tx, rx) = oneshot::channel();
+                            let full = queue.stats().depth as usize >= capacity;
+                            match queue.admit(admission(&client.to_string(), epoch, None), tx) {
+                                Ok(id) => {
+                                    prop_assert!(!full, "admitted over capacity");
+                                    callers.push((id, rx, false));
+                                }
+                                Err(error) => {
+                                    prop_assert!(full, "refused with room: {error}");
+                                    prop_assert_eq!(error.code, StatusCode::ResourceExhausted);
+                                }
+                            }
+                        }
+                        Step::Poll { max } => {
+                            let batch = queue.poll(max, Duration::ZERO);
+                            prop_assert!(batch.len() <= max);
+                            for request in batch {
+                                prop_assert!(last_polled.is_none_or(|last| request.id > last),
+                                    "not oldest first");
+                                last_polled = Some(request.id);
+                                executing.push(request.id);
+                            }
+                        }
+                        Step::Complete { pick, ok } => {
+                            if !executing.is_empty() {
+                                let id = executing.remove(pick % executing.len());
+                                let outcome = if ok {
+                                    Ok(Bytes::from_static(b"r"))
+                                } else {
+                                    Err(RosError::internal("boom"))
+                                };
+                                let abandoned = callers.iter().any(|(c, _, gone)| *c == id && *gone);
+                                prop_assert_eq!(queue.complete(id, outcome), !abandoned);
+                            }
+                        }
+                        Step::Abandon { pick } => {
+                            if !callers.is_empty() {
+                                let index = pick % callers.len();
+                                queue.abandon(callers[index].0);
+                                callers[index].2 = true;
+                            }
+                        }
+                        Step::Expire { pick } => {
+                            if !callers.is_empty() {
+                                let index = pick % callers.len();
+                                if queue.expire(callers[index].0) {
+                                    // The handler answers DEADLINE_EXCEEDED itself; the caller
+                                    // is no longer the queue's.
+                                    callers[index].2 = true;
+                                }
+                            }
+                        }
+                        Step::CancelEpochs { client, below } => {
+                            queue.cancel_epochs(&client.to_string(), below);
+                        }
+                    }
+                    let stats = queue.stats();
+                    prop_assert!(stats.depth as usize <= capacity);
+                    prop_assert_eq!(
+                        stats.admitted,
+                        stats.dispatched + stats.cancelled_queued + stats.expired_queued + stats.depth,
+                        "admitted requests are queued, dispatched, cancelled or expired: {:?}", stats
+                    );
+                }
+                queue.close();
+                for (id, mut receiver, gone) in callers {
+                    if gone {
+                        continue;
+                    }
+                    // Answered with a result or an error, never left waiting.
+                    prop_assert!(
+                        !matches!(receiver.try_recv(), Err(TryRecvError::Empty)),
+                        "request {} still waits after close", id
+                    );
+                }
+            }
+        }
     }
 }

@@ -31,10 +31,10 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::codegen::http;
-use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 use crate::auth::ServiceToken;
+use crate::listener::{ConnectionLimits, ConnectionRefusals};
 use crate::options::{Options, Side, to_millis};
 use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
 use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
@@ -61,6 +61,10 @@ pub struct ServerConfig {
     pub keepalive_interval: Duration,
     /// How long a keepalive ping may go unanswered before the connection is dropped.
     pub keepalive_timeout: Duration,
+    /// Connections open at most; more are closed as soon as they are accepted.
+    pub max_connections: usize,
+    /// Time a new connection has to start HTTP/2 before it is closed.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -100,6 +104,8 @@ impl ServerConfig {
             token: options.text("token").map(ServiceToken::new).transpose()?,
             keepalive_interval: options.millis("keepAliveIntervalMillis")?,
             keepalive_timeout: options.millis("keepAliveTimeoutMillis")?,
+            max_connections: options.int("maxConnections")?,
+            handshake_timeout: options.millis("handshakeTimeoutMillis")?,
         };
         if config.bind_host.is_empty() {
             return Err(RosError::invalid_argument("bindHost must not be blank"));
@@ -124,6 +130,8 @@ impl ServerConfig {
                 to_millis(self.keepalive_interval),
             ),
             ("keepAliveTimeoutMillis", to_millis(self.keepalive_timeout)),
+            ("maxConnections", self.max_connections.to_string()),
+            ("handshakeTimeoutMillis", to_millis(self.handshake_timeout)),
         ]
     }
 
@@ -152,6 +160,7 @@ pub struct RosServer {
 struct Refusals {
     unknown_method: AtomicU64,
     unauthenticated: AtomicU64,
+    connections: Arc<ConnectionRefusals>,
 }
 
 impl RosServer {
@@ -201,7 +210,14 @@ impl RosServer {
             .await;
 
         let (stop, stopped) = oneshot::channel::<()>();
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming = crate::listener::incoming(
+            listener,
+            ConnectionLimits {
+                max_connections: config.max_connections,
+                handshake_timeout: config.handshake_timeout,
+            },
+            refusals.connections.clone(),
+        );
         let mut server = tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(config.keepalive_interval))
             .http2_keepalive_timeout(Some(config.keepalive_timeout))
@@ -259,6 +275,12 @@ impl RosServer {
         ServerStats {
             rejected_unknown_method: self.refusals.unknown_method.load(Ordering::Relaxed),
             rejected_unauthenticated: self.refusals.unauthenticated.load(Ordering::Relaxed),
+            rejected_connections: self.refusals.connections.over_limit.load(Ordering::Relaxed),
+            handshake_timeouts: self
+                .refusals
+                .connections
+                .handshake_timeouts
+                .load(Ordering::Relaxed),
             ..self.queue.stats()
         }
     }

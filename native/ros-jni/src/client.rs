@@ -100,7 +100,7 @@ fn millis(value: jlong) -> Duration {
 
 /// Creates a client from options given by name (`[name, value, ...]`, see `options.properties`).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCreate<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCreate<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     options: JObjectArray<'local, JString<'local>>,
@@ -122,7 +122,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCrea
 
 /// The options the client runs with, every default filled in, as `[name, value, ...]` (no token).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientOptions<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientOptions<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -138,7 +138,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientOpti
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientUpdateEndpoints<
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientUpdateEndpoints<
     'local,
 >(
     mut env: EnvUnowned<'local>,
@@ -163,7 +163,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientUpda
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientEndpoints<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientEndpoints<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -180,7 +180,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientEndp
 
 /// Starts a call; returns its id, which `clientAbort` takes.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCall<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -234,7 +234,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCall
 /// Aborts a call whose Java future was cancelled: the request is dropped, and an instance still
 /// holding it in its queue removes it.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientAbort<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientAbort<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -254,7 +254,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientAbor
 /// Asks every instance to drop the queued requests of `clientId` with epochs below `belowEpoch`;
 /// the count arrives through `call` as 8 big-endian bytes.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCancelEpochs<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCancelEpochs<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -287,7 +287,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientCanc
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStats<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientStats<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -301,7 +301,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStat
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientClose<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientClose<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -315,7 +315,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientClos
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientFree<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientFree<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,

@@ -261,13 +261,36 @@ fn throw(env: &mut Env, error: &RosError) {
 
 /// The message of a panic payload (`panic!` with a literal or with formatting).
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(message) = payload.downcast_ref::<&'static str>() {
+    let message = if let Some(message) = payload.downcast_ref::<&'static str>() {
         (*message).to_string()
     } else if let Some(message) = payload.downcast_ref::<String>() {
         message.clone()
     } else {
         "non-string panic payload".to_string()
+    };
+    match PANIC_LOCATION.with(|location| location.take()) {
+        Some(location) => format!("{message} (at {location})"),
+        None => message,
     }
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened, for the message of the exception it becomes.
+    static PANIC_LOCATION: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Records where each panic happens, so that the `INTERNAL` error it turns into names the file and
+/// line. The hook chains to the one before it, which still reports the panic. It is global only
+/// to this copy of the library: a copy loaded by another class loader has its own.
+pub(crate) fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(location) = info.location() {
+            let text = format!("{}:{}", location.file(), location.line());
+            PANIC_LOCATION.with(|slot| slot.replace(Some(text)));
+        }
+        previous(info);
+    }));
 }
 
 /// A `RosError` for a failure that should not happen: a code the Java side does not know.
@@ -284,7 +307,12 @@ pub(crate) fn read_strings(
     let count = array.len(env)?;
     let mut strings = Vec::with_capacity(count);
     for i in 0..count {
-        strings.push(array.get_element(env, i)?.try_to_string(env)?);
+        // A frame per element: a long array must not exceed the JVM's local reference capacity.
+        strings.push(
+            env.with_local_frame(1, |env| -> jni::errors::Result<String> {
+                array.get_element(env, i)?.try_to_string(env)
+            })?,
+        );
     }
     Ok(strings)
 }

@@ -10,7 +10,8 @@
 // See the License for the specific language governing permissions and
 // limitations under the License.
 
-//! JNI bindings of flink-ros: the native methods of `org.flinkros.client.internal.NativeBridge`.
+//! JNI bindings of flink-ros: the native methods of `NativeClient`, `NativeServer` and
+//! `NativeBridge` in `org.flinkros.client.internal`.
 //!
 //! A thin layer: it converts arguments, keeps handles, and maps errors and panics to
 //! `RosException`; all logic lives in `ros-core`.
@@ -22,6 +23,9 @@ mod logging;
 mod runtime;
 mod server;
 mod stats;
+// Entry points that make the library panic or log on demand, for the Java tests only: a release
+// library has none of them.
+#[cfg(feature = "test-hooks")]
 mod testing;
 
 use std::ffi::c_void;
@@ -44,6 +48,7 @@ pub unsafe extern "system" fn JNI_OnLoad(
     // SAFETY: the JVM passes a valid pointer.
     let vm = unsafe { JavaVM::from_raw(vm) };
     logging::install();
+    java::install_panic_hook();
     match vm.attach_current_thread(java::init) {
         Ok(()) => JNI_VERSION_1_8,
         Err(_) => JNI_ERR,

@@ -101,7 +101,9 @@ fn build_runtime() -> std::io::Result<Runtime> {
             static NEXT: AtomicUsize = AtomicUsize::new(1);
             format!("ros-runtime-{}", NEXT.fetch_add(1, Ordering::Relaxed))
         })
-        .enable_all()
+        // IO and timers only: the runtime handles no signals, which belong to the JVM.
+        .enable_io()
+        .enable_time()
         // Runtime threads complete Java futures; attach them once, with this library's class
         // loader as their context class loader.
         .on_thread_start(java::attach_runtime_thread)

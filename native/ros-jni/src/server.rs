@@ -51,7 +51,7 @@ unsafe fn handle<'a>(pointer: jlong) -> &'a ServerHandle {
 /// Starts a server from options given by name (`[name, value, ...]`, see `options.properties`)
 /// and the instance's methods.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStart<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverStart<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     options: JObjectArray<'local, JString<'local>>,
@@ -73,7 +73,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStar
 
 /// The options the server runs with, every default filled in, as `[name, value, ...]` (no token).
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverOptions<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverOptions<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -89,7 +89,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverOpti
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverPort<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverPort<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -104,7 +104,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverPort
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverPoll<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverPoll<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -160,7 +160,7 @@ fn to_java<'local>(
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverComplete<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverComplete<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -177,7 +177,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverComp
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFail<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverFail<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -195,7 +195,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFail
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStats<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverStats<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -209,7 +209,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStat
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverClose<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverClose<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
@@ -223,7 +223,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverClos
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverFree<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverFree<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,

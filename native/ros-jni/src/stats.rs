@@ -41,7 +41,7 @@ fn names<'local>(
 
 /// The names of the values of `clientStats`, in their order.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStatsNames<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientStatsNames<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
 ) -> JObjectArray<'local, JString<'local>> {
@@ -55,7 +55,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_clientStat
 
 /// The names of the values of `serverStats`, in their order.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_serverStatsNames<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverStatsNames<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
 ) -> JObjectArray<'local, JString<'local>> {

@@ -23,7 +23,7 @@ use crate::java::{JavaCompletion, NativeResult, ThrowRosException, panic_message
 use crate::runtime::RuntimeLease;
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPanic<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeTestHooks_panic<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     message: JString<'local>,
@@ -36,9 +36,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPa
 }
 
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPanicInTask<
-    'local,
->(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeTestHooks_panicInTask<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     message: JString<'local>,
@@ -76,7 +74,7 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyPa
 
 /// Emits `count` native log events at `level` (1 = ERROR … 5 = TRACE) with `message`.
 #[unsafe(no_mangle)]
-pub extern "system" fn Java_org_flinkros_client_internal_NativeBridge_testOnlyLog<'local>(
+pub extern "system" fn Java_org_flinkros_client_internal_NativeTestHooks_log<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     level: jni::sys::jint,

@@ -325,9 +325,10 @@ public final class RosDescriptor implements Serializable {
         /**
          * How each instance's server listens, queues and keeps connections alive (queue capacity,
          * largest message, keepalive, bind address, port). Default {@link
-         * RosServerOptions#defaults()}: an instance binds all interfaces on a free port, so that
-         * data-plane tasks on other TaskManagers reach it. The token and the methods are set by the
-         * service (the job's token, the operator's methods), whatever these options say.
+         * RosServerOptions#defaults()}: an instance binds a free port where its TaskManager binds
+         * ({@code taskmanager.bind-host}, else the address it announces). The token and the methods
+         * are set by the service (the job's token, the operator's methods), whatever these options
+         * say.
          */
         public Builder serverOptions(RosServerOptions serverOptions) {
             this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");

@@ -13,8 +13,7 @@
  */
 package org.flinkros.client;
 
-import org.flinkros.client.internal.NamedStats;
-import org.flinkros.client.internal.NativeBridge;
+import org.flinkros.client.internal.NativeClient;
 import org.flinkros.client.internal.NativeHandle;
 import org.flinkros.client.internal.PendingCall;
 import org.flinkros.client.internal.Preconditions;
@@ -54,12 +53,11 @@ import java.util.concurrent.Executors;
 @PublicEvolving
 public final class RosClient implements AutoCloseable {
     private final RosClientOptions options;
-    private final NativeHandle handle;
+    private final NativeClient handle;
     private final ExecutorService ownExecutor;
     private final Executor callbackExecutor;
 
     private RosClient(RosClientOptions options) {
-        NativeBridge.ensureLoaded();
         this.options = options;
         this.ownExecutor =
                 options.callbackExecutor() == null
@@ -67,9 +65,7 @@ public final class RosClient implements AutoCloseable {
                                 NativeHandle.daemonThreads("ros-client-callbacks"))
                         : null;
         this.callbackExecutor = ownExecutor != null ? ownExecutor : options.callbackExecutor();
-        long pointer = NativeBridge.clientCreate(options.toNative());
-        this.handle =
-                NativeHandle.register(pointer, NativeBridge::clientClose, NativeBridge::clientFree);
+        this.handle = NativeClient.create(options.toNative());
     }
 
     /**
@@ -77,7 +73,7 @@ public final class RosClient implements AutoCloseable {
      * default filled in and the token left out.
      */
     Map<String, String> runtimeOptions() {
-        String[] flat = handle.apply(NativeBridge::clientOptions);
+        String[] flat = handle.options();
         Map<String, String> options = new LinkedHashMap<>();
         for (int i = 0; i + 1 < flat.length; i += 2) {
             options.put(flat[i], flat[i + 1]);
@@ -112,12 +108,12 @@ public final class RosClient implements AutoCloseable {
         for (String address : addresses) {
             Objects.requireNonNull(address, "endpoint");
         }
-        handle.run(pointer -> NativeBridge.clientUpdateEndpoints(pointer, addresses));
+        handle.updateEndpoints(addresses);
     }
 
     /** The current set of instances. */
     public List<String> endpoints() {
-        return Arrays.asList(handle.apply(NativeBridge::clientEndpoints));
+        return Arrays.asList(handle.endpoints());
     }
 
     /**
@@ -148,11 +144,7 @@ public final class RosClient implements AutoCloseable {
         PendingCall pending = new PendingCall(callbackExecutor);
         long callId;
         try {
-            callId =
-                    handle.apply(
-                            pointer ->
-                                    NativeBridge.clientCall(
-                                            pointer, method, payload, timeoutMillis, pending));
+            callId = handle.call(method, payload, timeoutMillis, pending);
         } catch (RosException e) {
             pending.fail(e);
             return pending.future();
@@ -163,12 +155,7 @@ public final class RosClient implements AutoCloseable {
         result.whenComplete(
                 (ignored, error) -> {
                     if (error instanceof CancellationException) {
-                        handle.applyIfOpen(
-                                pointer -> {
-                                    NativeBridge.clientAbort(pointer, callId);
-                                    return null;
-                                },
-                                null);
+                        handle.abort(callId);
                     }
                 });
         return result;
@@ -230,10 +217,7 @@ public final class RosClient implements AutoCloseable {
         Objects.requireNonNull(clientId, "clientId");
         PendingCall pending = new PendingCall(callbackExecutor);
         try {
-            handle.run(
-                    pointer ->
-                            NativeBridge.clientCancelEpochs(
-                                    pointer, clientId, belowEpoch, pending));
+            handle.cancelEpochs(clientId, belowEpoch, pending);
         } catch (RosException e) {
             pending.fail(e);
         }
@@ -242,8 +226,7 @@ public final class RosClient implements AutoCloseable {
 
     /** What this client has done so far; after {@link #close()}, its final figures. */
     public RosClientStats stats() {
-        return new RosClientStats(
-                NamedStats.client(handle.applyReadOnly(NativeBridge::clientStats)));
+        return new RosClientStats(handle.stats());
     }
 
     /**

@@ -13,9 +13,7 @@
  */
 package org.flinkros.client;
 
-import org.flinkros.client.internal.NamedStats;
-import org.flinkros.client.internal.NativeBridge;
-import org.flinkros.client.internal.NativeHandle;
+import org.flinkros.client.internal.NativeServer;
 import org.flinkros.client.internal.Preconditions;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -41,18 +39,14 @@ import java.util.Objects;
 @PublicEvolving
 public final class RosServer implements AutoCloseable {
     private final RosServerOptions options;
-    private final NativeHandle handle;
+    private final NativeServer handle;
     private final int port;
 
     private RosServer(RosServerOptions options) {
-        NativeBridge.ensureLoaded();
         this.options = options;
-        long pointer =
-                NativeBridge.serverStart(
-                        options.toNative(), options.methods().toArray(new String[0]));
         this.handle =
-                NativeHandle.register(pointer, NativeBridge::serverClose, NativeBridge::serverFree);
-        this.port = handle.apply(NativeBridge::serverPort);
+                NativeServer.start(options.toNative(), options.methods().toArray(new String[0]));
+        this.port = handle.port();
     }
 
     /**
@@ -74,7 +68,7 @@ public final class RosServer implements AutoCloseable {
      * default filled in and the token left out.
      */
     Map<String, String> runtimeOptions() {
-        String[] flat = handle.apply(NativeBridge::serverOptions);
+        String[] flat = handle.options();
         Map<String, String> options = new LinkedHashMap<>();
         for (int i = 0; i + 1 < flat.length; i += 2) {
             options.put(flat[i], flat[i + 1]);
@@ -98,9 +92,7 @@ public final class RosServer implements AutoCloseable {
         Preconditions.inRange("maxBatch", maxBatch, 1, Integer.MAX_VALUE);
         long timeoutMillis =
                 Preconditions.toMillisSaturated(Preconditions.notNegative("timeout", timeout));
-        RosServerRequest[] batch =
-                handle.applyIfOpen(
-                        pointer -> NativeBridge.serverPoll(pointer, maxBatch, timeoutMillis), null);
+        RosServerRequest[] batch = handle.poll(maxBatch, timeoutMillis);
         return batch == null ? Collections.emptyList() : Arrays.asList(batch);
     }
 
@@ -111,8 +103,7 @@ public final class RosServer implements AutoCloseable {
      */
     public boolean complete(long requestId, byte[] result) {
         Objects.requireNonNull(result, "result");
-        return handle.applyIfOpen(
-                pointer -> NativeBridge.serverComplete(pointer, requestId, result), false);
+        return handle.complete(requestId, result);
     }
 
     /**
@@ -122,17 +113,12 @@ public final class RosServer implements AutoCloseable {
      */
     public boolean fail(long requestId, StatusCode code, String message) {
         Objects.requireNonNull(code, "code");
-        return handle.applyIfOpen(
-                pointer ->
-                        NativeBridge.serverFail(
-                                pointer, requestId, code.value(), String.valueOf(message)),
-                false);
+        return handle.fail(requestId, code.value(), String.valueOf(message));
     }
 
     /** Counters and latencies of this instance; after {@link #close()}, its final figures. */
     public RosServerStats stats() {
-        return new RosServerStats(
-                NamedStats.server(handle.applyReadOnly(NativeBridge::serverStats)));
+        return new RosServerStats(handle.stats());
     }
 
     /**

@@ -51,6 +51,8 @@ public final class RosServerOptions implements Serializable {
     @Nullable private final String token;
     private final Duration keepAliveInterval;
     private final Duration keepAliveTimeout;
+    private final int maxConnections;
+    private final Duration handshakeTimeout;
 
     private RosServerOptions(Builder builder) {
         this.bindHost = builder.bindHost;
@@ -61,6 +63,8 @@ public final class RosServerOptions implements Serializable {
         this.token = builder.token;
         this.keepAliveInterval = builder.keepAliveInterval;
         this.keepAliveTimeout = builder.keepAliveTimeout;
+        this.maxConnections = builder.maxConnections;
+        this.handshakeTimeout = builder.handshakeTimeout;
     }
 
     /** A builder with the defaults. */
@@ -84,13 +88,16 @@ public final class RosServerOptions implements Serializable {
         builder.token = token;
         builder.keepAliveInterval = keepAliveInterval;
         builder.keepAliveTimeout = keepAliveTimeout;
+        builder.maxConnections = maxConnections;
+        builder.handshakeTimeout = handshakeTimeout;
         return builder;
     }
 
     /**
      * Address to bind, or null (the default) for the host's choice: a {@link RosServer} started
-     * directly binds {@code 127.0.0.1} (loopback only), a service instance in a Flink job binds all
-     * interfaces so that data-plane tasks on other TaskManagers reach it.
+     * directly binds {@code 127.0.0.1} (loopback only); a service instance in a Flink job binds its
+     * TaskManager's bind address ({@code taskmanager.bind-host}) or, without one, the address it
+     * announces to its callers.
      */
     @Nullable
     public String bindHost() {
@@ -146,6 +153,22 @@ public final class RosServerOptions implements Serializable {
     }
 
     /**
+     * Connections the instance keeps open at most; more are closed as soon as they arrive, so that
+     * peers cannot use up the host's file descriptors. Default 4096.
+     */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /**
+     * Time a new connection has to start HTTP/2; a connection that sends nothing (or too little) in
+     * that time is closed. Default 10 s.
+     */
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    /**
      * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
      * {@code options.properties}; the methods travel on their own.
      */
@@ -157,7 +180,9 @@ public final class RosServerOptions implements Serializable {
                                 "queueCapacity", Integer.toString(queueCapacity),
                                 "maxMessageBytes", Integer.toString(maxMessageBytes),
                                 "keepAliveIntervalMillis", OptionTable.millis(keepAliveInterval),
-                                "keepAliveTimeoutMillis", OptionTable.millis(keepAliveTimeout)));
+                                "keepAliveTimeoutMillis", OptionTable.millis(keepAliveTimeout),
+                                "maxConnections", Integer.toString(maxConnections),
+                                "handshakeTimeoutMillis", OptionTable.millis(handshakeTimeout)));
         if (bindHost != null) {
             pairs.addAll(Arrays.asList("bindHost", bindHost));
         }
@@ -185,6 +210,10 @@ public final class RosServerOptions implements Serializable {
                 + keepAliveInterval
                 + ", keepAliveTimeout="
                 + keepAliveTimeout
+                + ", maxConnections="
+                + maxConnections
+                + ", handshakeTimeout="
+                + handshakeTimeout
                 + '}';
     }
 
@@ -199,6 +228,8 @@ public final class RosServerOptions implements Serializable {
         @Nullable private String token;
         private Duration keepAliveInterval = T.defaultDuration("keepAliveInterval");
         private Duration keepAliveTimeout = T.defaultDuration("keepAliveTimeout");
+        private int maxConnections = T.defaultInt("maxConnections");
+        private Duration handshakeTimeout = T.defaultDuration("handshakeTimeout");
 
         private Builder() {}
 
@@ -251,6 +282,18 @@ public final class RosServerOptions implements Serializable {
         /** See {@link RosServerOptions#keepAliveTimeout()}. */
         public Builder keepAliveTimeout(Duration keepAliveTimeout) {
             this.keepAliveTimeout = T.checkDuration("keepAliveTimeout", keepAliveTimeout);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#maxConnections()}. */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = T.checkInt("maxConnections", maxConnections);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#handshakeTimeout()}. */
+        public Builder handshakeTimeout(Duration handshakeTimeout) {
+            this.handshakeTimeout = T.checkDuration("handshakeTimeout", handshakeTimeout);
             return this;
         }
 

@@ -24,6 +24,8 @@ public final class RosServerStats {
     private final long rejectedFull;
     private final long rejectedUnknownMethod;
     private final long rejectedUnauthenticated;
+    private final long rejectedConnections;
+    private final long handshakeTimeouts;
     private final long dispatched;
     private final long cancelledQueued;
     private final long expiredQueued;
@@ -40,6 +42,8 @@ public final class RosServerStats {
         this.rejectedFull = stats.get("rejectedFull");
         this.rejectedUnknownMethod = stats.get("rejectedUnknownMethod");
         this.rejectedUnauthenticated = stats.get("rejectedUnauthenticated");
+        this.rejectedConnections = stats.get("rejectedConnections");
+        this.handshakeTimeouts = stats.get("handshakeTimeouts");
         this.dispatched = stats.get("dispatched");
         this.cancelledQueued = stats.get("cancelledQueued");
         this.expiredQueued = stats.get("expiredQueued");
@@ -70,6 +74,22 @@ public final class RosServerStats {
     /** Requests refused for lacking the token ({@link StatusCode#UNAUTHENTICATED}). */
     public long rejectedUnauthenticated() {
         return rejectedUnauthenticated;
+    }
+
+    /**
+     * Connections closed on arrival because the instance held {@link
+     * RosServerOptions#maxConnections()}.
+     */
+    public long rejectedConnections() {
+        return rejectedConnections;
+    }
+
+    /**
+     * Connections closed because they did not start HTTP/2 within {@link
+     * RosServerOptions#handshakeTimeout()}.
+     */
+    public long handshakeTimeouts() {
+        return handshakeTimeouts;
     }
 
     /** Requests taken by workers. */
@@ -135,6 +155,10 @@ public final class RosServerStats {
                 + rejectedUnknownMethod
                 + ", rejectedUnauthenticated="
                 + rejectedUnauthenticated
+                + ", rejectedConnections="
+                + rejectedConnections
+                + ", handshakeTimeouts="
+                + handshakeTimeouts
                 + ", dispatched="
                 + dispatched
                 + ", cancelledQueued="

@@ -13,7 +13,7 @@
  */
 package org.flinkros.client;
 
-import org.flinkros.client.internal.NativeBridge;
+import org.flinkros.client.internal.NativeClient;
 import org.flinkros.client.internal.OptionTable;
 
 import org.junit.jupiter.api.Test;
@@ -166,6 +166,8 @@ class RosOptionsTest {
                         .maxMessageBytes(1_000_018)
                         .keepAliveInterval(Duration.ofMillis(10_019))
                         .keepAliveTimeout(Duration.ofMillis(5_020))
+                        .maxConnections(21)
+                        .handshakeTimeout(Duration.ofMillis(10_022))
                         .token(ServiceTokens.generate())
                         .build();
         Map<String, String> sent = pairs(options.toNative());
@@ -196,14 +198,14 @@ class RosOptionsTest {
         // The builders check against the table first; the runtime checks the same table.
         assertThatThrownBy(
                         () ->
-                                NativeBridge.clientCreate(
+                                NativeClient.create(
                                         new String[] {"clientId", "c", "maxAttempts", "101"}))
                 .isInstanceOf(RosException.class)
                 .hasMessageContaining("maxAttempts must be in [1, 100], got 101");
         assertThatThrownBy(() -> RosClientOptions.builder().maxAttempts(101))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("maxAttempts must be in [1, 100], got 101");
-        assertThatThrownBy(() -> NativeBridge.clientCreate(new String[] {"maxAtempts", "3"}))
+        assertThatThrownBy(() -> NativeClient.create(new String[] {"maxAtempts", "3"}))
                 .isInstanceOf(RosException.class)
                 .hasMessageContaining("unknown Client option 'maxAtempts'");
     }

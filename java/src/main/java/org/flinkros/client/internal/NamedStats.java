@@ -26,8 +26,8 @@ import java.util.function.Supplier;
  */
 @Internal
 public final class NamedStats {
-    private static final Index CLIENT = new Index(NativeBridge::clientStatsNames);
-    private static final Index SERVER = new Index(NativeBridge::serverStatsNames);
+    private static final Index CLIENT = new Index(NativeClient::clientStatsNames);
+    private static final Index SERVER = new Index(NativeServer::serverStatsNames);
 
     private final Map<String, Integer> index;
     private final long[] values;
@@ -37,13 +37,13 @@ public final class NamedStats {
         this.values = values;
     }
 
-    /** A client's snapshot, from {@code NativeBridge.clientStats}. */
-    public static NamedStats client(long[] values) {
+    /** A client's snapshot, from {@link NativeClient#stats()}. */
+    static NamedStats client(long[] values) {
         return new NamedStats(CLIENT.get(), values);
     }
 
-    /** A server's snapshot, from {@code NativeBridge.serverStats}. */
-    public static NamedStats server(long[] values) {
+    /** A server's snapshot, from {@link NativeServer#stats()}. */
+    static NamedStats server(long[] values) {
         return new NamedStats(SERVER.get(), values);
     }
 

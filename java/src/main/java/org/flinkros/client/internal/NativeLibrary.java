@@ -23,6 +23,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Properties;
@@ -66,8 +67,21 @@ public final class NativeLibrary {
     private static String loadLibrary() {
         String explicit = System.getProperty(LIBRARY_PATH_PROPERTY);
         if (explicit != null && !explicit.isEmpty()) {
-            System.load(explicit);
-            return explicit;
+            try {
+                System.load(explicit);
+                return explicit;
+            } catch (UnsatisfiedLinkError taken) {
+                Path file = Paths.get(explicit);
+                if (!Files.isRegularFile(file)) {
+                    throw taken;
+                }
+                // Already loaded by another class loader (another job's): load a copy of our own.
+                try (InputStream in = Files.newInputStream(file)) {
+                    return loadCopy(in, explicit);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("Cannot read " + explicit, e);
+                }
+            }
         }
         try {
             System.loadLibrary(LIBRARY_NAME);
@@ -76,6 +90,23 @@ public final class NativeLibrary {
             // Not installed, or already loaded by another class loader: use our own copy.
             return loadFromJar();
         }
+    }
+
+    /**
+     * Loads a private copy of the library read from {@code in}: a library file can be loaded by one
+     * class loader only, and every Flink job has its own.
+     */
+    private static String loadCopy(InputStream in, String origin) throws IOException {
+        Path file = Files.createTempFile("libros_jni-", "-" + System.mapLibraryName(""));
+        Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        System.load(file.toString());
+        try {
+            // The mapping stays valid; only Windows refuses to delete a loaded library.
+            Files.delete(file);
+        } catch (IOException stillInUse) {
+            file.toFile().deleteOnExit();
+        }
+        return origin;
     }
 
     private static String loadFromJar() {
@@ -93,17 +124,9 @@ public final class NativeLibrary {
                                 + LIBRARY_PATH_PROPERTY
                                 + " at a built library.");
             }
-            Path file = Files.createTempFile("libros_jni-", "-" + System.mapLibraryName(""));
-            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-            System.load(file.toString());
-            try {
-                // The mapping stays valid; only Windows refuses to delete a loaded library.
-                Files.delete(file);
-            } catch (IOException stillInUse) {
-                file.toFile().deleteOnExit();
-            }
+            String origin = loadCopy(in, resource);
             LOG.debug("Loaded flink-ros native library {} for {}", resource, platform);
-            return resource;
+            return origin;
         } catch (IOException e) {
             throw new UncheckedIOException(
                     "Cannot extract the flink-ros native library " + resource, e);

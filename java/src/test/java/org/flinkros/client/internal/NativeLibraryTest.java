@@ -33,23 +33,23 @@ class NativeLibraryTest {
     @Test
     void panicInANativeMethodBecomesARosException() {
         NativeBridge.ensureLoaded();
-        assertThatThrownBy(() -> NativeBridge.testOnlyPanic("boom in entry point"))
+        assertThatThrownBy(() -> NativeTestHooks.panic("boom in entry point"))
                 .isInstanceOfSatisfying(
                         RosException.class,
                         e -> {
                             assertThat(e.code()).isEqualTo(StatusCode.INTERNAL);
                             assertThat(e.getMessage())
-                                    .contains("native panic: boom in entry point");
+                                    .contains("native panic: boom in entry point")
+                                    .containsPattern("\\(at [^)]*testing\\.rs:\\d+\\)");
                         });
         // The JVM and the library are still fine.
-        assertThatThrownBy(() -> NativeBridge.testOnlyPanic("again"))
-                .isInstanceOf(RosException.class);
+        assertThatThrownBy(() -> NativeTestHooks.panic("again")).isInstanceOf(RosException.class);
     }
 
     @Test
     void panicInARuntimeTaskFailsTheCallWithInternal() throws Exception {
         PendingCall call = new PendingCall(ForkJoinPool.commonPool());
-        NativeBridge.testOnlyPanicInTask("boom in task", call);
+        NativeTestHooks.panicInTask("boom in task", call);
         assertThatThrownBy(() -> call.future().get(10, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
                 .cause()
@@ -57,11 +57,13 @@ class NativeLibraryTest {
                         RosException.class,
                         e -> {
                             assertThat(e.code()).isEqualTo(StatusCode.INTERNAL);
-                            assertThat(e.getMessage()).contains("boom in task");
+                            assertThat(e.getMessage())
+                                    .contains("boom in task")
+                                    .containsPattern("\\(at [^)]*testing\\.rs:\\d+\\)");
                         });
 
         PendingCall fine = new PendingCall(ForkJoinPool.commonPool());
-        NativeBridge.testOnlyPanicInTask("", fine);
+        NativeTestHooks.panicInTask("", fine);
         assertThat(fine.future().get(10, TimeUnit.SECONDS)).isEmpty();
     }
 

@@ -68,7 +68,7 @@ class NativeLogBridgeTest {
 
     @Test
     void nativeEventsArriveInSlf4jWithTheirLevelAndTarget() throws Exception {
-        NativeBridge.testOnlyLog(2, 1, "hello from the native side");
+        NativeTestHooks.log(2, 1, "hello from the native side");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (captured.stream().noneMatch(line -> line.contains("hello from the native side"))) {
             assertThat(System.nanoTime()).as("event arrives").isLessThan(deadline);
@@ -87,7 +87,7 @@ class NativeLogBridgeTest {
     void aFloodIsDroppedAndCountedInsteadOfBlocking() {
         long droppedBefore = NativeLogBridge.dropped();
         long start = System.nanoTime();
-        NativeBridge.testOnlyLog(1, 200_000, "flood");
+        NativeTestHooks.log(1, 200_000, "flood");
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(NativeLogBridge.dropped() - droppedBefore).isPositive();
         // 200k events into a 4096-slot buffer: the emitting thread never waited for the drain.

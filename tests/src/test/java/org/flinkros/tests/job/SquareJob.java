@@ -13,7 +13,6 @@
  */
 package org.flinkros.tests.job;
 
-import org.flinkros.client.RosServerOptions;
 import org.flinkros.connector.RosAsyncDataStream;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RosService;
@@ -93,10 +92,7 @@ public final class SquareJob {
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
         env.enableCheckpointing(500); // exactly-once is the default mode
         env.setParallelism(dataParallelism);
-        RosDescriptor.Builder service =
-                RosDescriptor.builder(SERVICE, model)
-                        .parallelism(2)
-                        .serverOptions(RosServerOptions.builder().bindHost("127.0.0.1").build());
+        RosDescriptor.Builder service = RosDescriptor.builder(SERVICE, model).parallelism(2);
         if (placeByResources) {
             // A TaskManager has 64 MiB managed memory: one instance (40) and one data-plane task
             // (16) fit, two instances do not.

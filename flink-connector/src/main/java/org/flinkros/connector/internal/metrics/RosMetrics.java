@@ -71,6 +71,8 @@ public final class RosMetrics {
         gauge(group, "rejectedFull", snapshot, RosServerStats::rejectedFull);
         gauge(group, "rejectedUnknownMethod", snapshot, RosServerStats::rejectedUnknownMethod);
         gauge(group, "rejectedUnauthenticated", snapshot, RosServerStats::rejectedUnauthenticated);
+        gauge(group, "rejectedConnections", snapshot, RosServerStats::rejectedConnections);
+        gauge(group, "handshakeTimeouts", snapshot, RosServerStats::handshakeTimeouts);
         gauge(group, "cancelled", snapshot, RosServerStats::cancelledQueued);
         gauge(group, "expired", snapshot, RosServerStats::expiredQueued);
         gauge(group, "completed", snapshot, RosServerStats::completed);

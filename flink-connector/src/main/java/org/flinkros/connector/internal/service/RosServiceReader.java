@@ -58,9 +58,6 @@ import java.util.concurrent.TimeUnit;
 final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(RosServiceReader.class);
 
-    /** Where an instance binds when its server options name no address. */
-    private static final String ALL_INTERFACES = "0.0.0.0";
-
     /** How long a failed instance waits for the enumerator's verdict before it fails anyway. */
     static final Duration VERDICT_WAIT = Duration.ofSeconds(10);
 
@@ -296,8 +293,11 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         public RosServerOptions serverOptions() {
             RosServerOptions options = descriptor.serverOptions();
             return options.toBuilder()
-                    // Reachable from data-plane tasks on other TaskManagers unless told otherwise.
-                    .bindHost(options.bindHost() == null ? ALL_INTERFACES : options.bindHost())
+                    .bindHost(
+                            BindAddress.of(
+                                    options.bindHost(),
+                                    context.getConfiguration(),
+                                    advertisedHost()))
                     .methods(descriptor.operator().methods())
                     .token(token)
                     .build();

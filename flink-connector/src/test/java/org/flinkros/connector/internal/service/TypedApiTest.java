@@ -11,14 +11,18 @@
  * See the License for the specific language governing permissions and
  * limitations under the License.
  */
-package org.flinkros.connector;
+package org.flinkros.connector.internal.service;
 
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
 import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerOptions;
-import org.flinkros.client.RosServerRequest;
 import org.flinkros.client.StatusCode;
+import org.flinkros.connector.OnError;
+import org.flinkros.connector.RosAsyncFunction;
+import org.flinkros.connector.RosMethod;
+import org.flinkros.connector.RosMethodCall;
+import org.flinkros.connector.TypedRpcOperator;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -29,7 +33,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.concurrent.CompletableFuture;
@@ -76,30 +79,15 @@ class TypedApiTest {
 
     private RosServer server;
     private RosClient client;
-    private Thread worker;
+    private RpcOperatorRunner runner;
 
     @BeforeEach
     void start() {
         Model model = new Model();
         server = RosServer.start(RosServerOptions.builder().methods(model.methods()).build());
-        worker =
-                new Thread(
-                        () -> {
-                            while (!Thread.currentThread().isInterrupted()) {
-                                for (RosServerRequest r : server.poll(8, Duration.ofMillis(50))) {
-                                    try {
-                                        server.complete(
-                                                r.id(), model.invoke(r.method(), r.payload()));
-                                    } catch (RosException e) {
-                                        server.fail(r.id(), e.code(), e.description());
-                                    } catch (Exception e) {
-                                        server.fail(r.id(), StatusCode.INTERNAL, e.toString());
-                                    }
-                                }
-                            }
-                        });
-        worker.setDaemon(true);
-        worker.start();
+        // The runner service instances use in a job, so that typed methods are tested as they run.
+        runner = new RpcOperatorRunner(server, model, 1, "typed", getClass().getClassLoader());
+        runner.start();
         client = RosClient.create();
         client.updateEndpoints(Collections.singletonList("127.0.0.1:" + server.port()));
     }
@@ -107,9 +95,7 @@ class TypedApiTest {
     @AfterEach
     void stop() throws InterruptedException {
         client.close();
-        worker.interrupt();
-        server.close();
-        worker.join();
+        runner.close();
     }
 
     @Test

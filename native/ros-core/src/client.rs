@@ -28,6 +28,7 @@
 //! again. HTTP/2 keepalive turns a half-open connection into a dropped one.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -87,6 +88,10 @@ pub struct ClientConfig {
     pub token: Option<ServiceToken>,
     /// The name of the service called, for error messages.
     pub service_name: Option<String>,
+    /// PEM file of the certificate authority to trust; set, calls use TLS.
+    pub tls_ca_file: Option<PathBuf>,
+    /// The name instances' certificates must carry; by default the host of each address.
+    pub tls_server_name: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -138,7 +143,14 @@ impl ClientConfig {
             ejection_max: options.millis("ejectionMaxMillis")?,
             token: options.text("token").map(ServiceToken::new).transpose()?,
             service_name: options.text("serviceName").map(str::to_string),
+            tls_ca_file: options.text("tlsCaFile").map(PathBuf::from),
+            tls_server_name: options.text("tlsServerName").map(str::to_string),
         };
+        if config.tls_server_name.is_some() && config.tls_ca_file.is_none() {
+            return Err(RosError::invalid_argument(
+                "tlsServerName needs tlsCaFile: without a certificate authority calls do not use TLS",
+            ));
+        }
         if config.client_id.trim().is_empty() {
             return Err(RosError::invalid_argument("clientId must not be blank"));
         }
@@ -185,6 +197,12 @@ impl ClientConfig {
         if let Some(name) = &self.service_name {
             options.push(("serviceName", name.clone()));
         }
+        if let Some(ca) = &self.tls_ca_file {
+            options.push(("tlsCaFile", ca.display().to_string()));
+        }
+        if let Some(name) = &self.tls_server_name {
+            options.push(("tlsServerName", name.clone()));
+        }
         options
     }
 
@@ -215,6 +233,8 @@ struct Counters {
 
 struct Inner {
     config: ClientConfig,
+    /// Present when calls use TLS.
+    tls: Option<tonic::transport::ClientTlsConfig>,
     endpoints: watch::Sender<EndpointSet>,
     round_robin: AtomicUsize,
     next_request_id: AtomicU64,
@@ -236,8 +256,13 @@ impl RosClient {
     /// Creates a client with an empty endpoint set.
     pub fn new(config: ClientConfig) -> Result<RosClient, RosError> {
         config.validate()?;
+        let tls = match &config.tls_ca_file {
+            Some(ca) => Some(crate::tls::client(ca, config.tls_server_name.as_deref())?),
+            None => None,
+        };
         Ok(RosClient {
             inner: Arc::new(Inner {
+                tls,
                 startup_until: Instant::now() + config.startup_wait,
                 slots: Semaphore::new(config.max_in_flight),
                 budget: RetryBudget::new(config.retry_budget_ratio, config.retry_min_per_second),
@@ -277,6 +302,7 @@ impl RosClient {
             }
         }
         let config = &self.inner.config;
+        let tls = self.inner.tls.as_ref();
         self.inner.endpoints.send_modify(|set| {
             let mut existing: HashMap<Arc<str>, Member> = set
                 .members
@@ -288,7 +314,7 @@ impl RosClient {
                 .map(|(address, uri)| {
                     existing
                         .remove(address.as_str())
-                        .unwrap_or_else(|| connect_lazily(&address, uri, config))
+                        .unwrap_or_else(|| connect_lazily(&address, uri, config, tls))
                 })
                 .collect();
             set.ever_populated |= !set.members.is_empty();
@@ -629,9 +655,20 @@ impl Drop for DecrementOnDrop<'_> {
     }
 }
 
-fn connect_lazily(address: &str, uri: String, config: &ClientConfig) -> Member {
-    let channel = Endpoint::from_shared(uri)
-        .expect("endpoint_uri produces valid URIs")
+fn connect_lazily(
+    address: &str,
+    uri: String,
+    config: &ClientConfig,
+    tls: Option<&tonic::transport::ClientTlsConfig>,
+) -> Member {
+    let endpoint = match tls {
+        Some(tls) => Endpoint::from_shared(uri.replacen("http://", "https://", 1))
+            .expect("endpoint_uri produces valid URIs")
+            .tls_config(tls.clone())
+            .expect("a TLS configuration built from a readable CA"),
+        None => Endpoint::from_shared(uri).expect("endpoint_uri produces valid URIs"),
+    };
+    let channel = endpoint
         .connect_timeout(config.connect_timeout)
         .tcp_nodelay(true)
         .http2_keep_alive_interval(config.keepalive_interval)

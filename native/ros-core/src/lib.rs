@@ -33,6 +33,7 @@ mod retry;
 pub mod server;
 pub mod stats;
 pub mod status;
+mod tls;
 
 /// Code generated from `proto/ros/v1/ros.proto`.
 #[allow(missing_docs, clippy::all)]

@@ -20,6 +20,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -65,6 +66,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Time a new connection has to start HTTP/2 before it is closed.
     pub handshake_timeout: Duration,
+    /// PEM file of the instance's certificate chain; with `tls_key_file`, calls must use TLS.
+    pub tls_certificate_file: Option<PathBuf>,
+    /// PEM file of the private key of `tls_certificate_file`.
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -106,7 +111,14 @@ impl ServerConfig {
             keepalive_timeout: options.millis("keepAliveTimeoutMillis")?,
             max_connections: options.int("maxConnections")?,
             handshake_timeout: options.millis("handshakeTimeoutMillis")?,
+            tls_certificate_file: options.text("tlsCertificateFile").map(PathBuf::from),
+            tls_key_file: options.text("tlsKeyFile").map(PathBuf::from),
         };
+        if config.tls_certificate_file.is_some() != config.tls_key_file.is_some() {
+            return Err(RosError::invalid_argument(
+                "tlsCertificateFile and tlsKeyFile go together: set both for TLS, or neither",
+            ));
+        }
         if config.bind_host.is_empty() {
             return Err(RosError::invalid_argument("bindHost must not be blank"));
         }
@@ -120,7 +132,7 @@ impl ServerConfig {
 
     /// The options by name, as [`ServerConfig::from_options`] takes them, without the token.
     pub fn to_options(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut options = vec![
             ("bindHost", self.bind_host.clone()),
             ("port", self.port.to_string()),
             ("queueCapacity", self.queue_capacity.to_string()),
@@ -132,7 +144,12 @@ impl ServerConfig {
             ("keepAliveTimeoutMillis", to_millis(self.keepalive_timeout)),
             ("maxConnections", self.max_connections.to_string()),
             ("handshakeTimeoutMillis", to_millis(self.handshake_timeout)),
-        ]
+        ];
+        if let (Some(certificate), Some(key)) = (&self.tls_certificate_file, &self.tls_key_file) {
+            options.push(("tlsCertificateFile", certificate.display().to_string()));
+            options.push(("tlsKeyFile", key.display().to_string()));
+        }
+        options
     }
 
     /// Checks a configuration built in code against the same limits as one built from options.
@@ -218,7 +235,14 @@ impl RosServer {
             },
             refusals.connections.clone(),
         );
-        let mut server = tonic::transport::Server::builder()
+        let mut builder = tonic::transport::Server::builder();
+        if let (Some(certificate), Some(key)) = (&config.tls_certificate_file, &config.tls_key_file)
+        {
+            builder = builder
+                .tls_config(crate::tls::server(certificate, key)?)
+                .map_err(|e| RosError::invalid_argument(format!("invalid TLS identity: {e}")))?;
+        }
+        let mut server = builder
             .http2_keepalive_interval(Some(config.keepalive_interval))
             .http2_keepalive_timeout(Some(config.keepalive_timeout))
             .layer(tower::util::MapResponseLayer::new(

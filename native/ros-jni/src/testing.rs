@@ -96,3 +96,41 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeTestHooks_log<'lo
     })
     .resolve::<ThrowRosException>()
 }
+
+/// Writes a certificate authority (`ca.pem`) and a certificate it issued for `name`
+/// (`instance.pem`, key `instance.key`) into `dir`, for the TLS tests.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeTestHooks_writeTestPki<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    dir: JString<'local>,
+    name: JString<'local>,
+) {
+    env.with_env(|env| -> NativeResult<()> {
+        let dir = std::path::PathBuf::from(dir.try_to_string(env)?);
+        let name = name.try_to_string(env)?;
+        write_test_pki(&dir, &name)
+            .map_err(|e| RosError::internal(format!("cannot write test certificates: {e}")))?;
+        Ok(())
+    })
+    .resolve::<ThrowRosException>()
+}
+
+fn write_test_pki(dir: &std::path::Path, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    std::fs::create_dir_all(dir)?;
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "flink-ros test CA");
+    let ca = ca_params.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let key = KeyPair::generate()?;
+    let certificate = CertificateParams::new(vec![name.to_string()])?.signed_by(&key, &issuer)?;
+    std::fs::write(dir.join("ca.pem"), ca.pem())?;
+    std::fs::write(dir.join("instance.pem"), certificate.pem())?;
+    std::fs::write(dir.join("instance.key"), key.serialize_pem())?;
+    Ok(())
+}

@@ -62,6 +62,8 @@ public final class RosClientOptions implements Serializable {
     private final Duration ejectionMax;
     @Nullable private final String token;
     @Nullable private final String serviceName;
+    @Nullable private final String tlsCaFile;
+    @Nullable private final String tlsServerName;
 
     private RosClientOptions(Builder builder) {
         this.clientId = builder.clientId;
@@ -82,6 +84,8 @@ public final class RosClientOptions implements Serializable {
         this.ejectionMax = builder.ejectionMax;
         this.token = builder.token;
         this.serviceName = builder.serviceName;
+        this.tlsCaFile = builder.tlsCaFile;
+        this.tlsServerName = builder.tlsServerName;
     }
 
     /** A builder with the defaults. */
@@ -115,6 +119,8 @@ public final class RosClientOptions implements Serializable {
         builder.ejectionMax = ejectionMax;
         builder.token = token;
         builder.serviceName = serviceName;
+        builder.tlsCaFile = tlsCaFile;
+        builder.tlsServerName = tlsServerName;
         return builder;
     }
 
@@ -238,6 +244,25 @@ public final class RosClientOptions implements Serializable {
     }
 
     /**
+     * PEM file of the certificate authority that signed the instances' certificates; set, calls use
+     * TLS. Null (the default): plain text.
+     */
+    @Nullable
+    public String tlsCaFile() {
+        return tlsCaFile;
+    }
+
+    /**
+     * The name the instances' certificates must carry; null (the default) checks the host of each
+     * instance's address. Instances move, so a certificate issued for a name of the service's own,
+     * checked with this option, is the usual set-up.
+     */
+    @Nullable
+    public String tlsServerName() {
+        return tlsServerName;
+    }
+
+    /**
      * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
      * {@code options.properties}. The callback executor stays on the Java side.
      */
@@ -266,6 +291,12 @@ public final class RosClientOptions implements Serializable {
         if (serviceName != null) {
             pairs.addAll(Arrays.asList("serviceName", serviceName));
         }
+        if (tlsCaFile != null) {
+            pairs.addAll(Arrays.asList("tlsCaFile", tlsCaFile));
+        }
+        if (tlsServerName != null) {
+            pairs.addAll(Arrays.asList("tlsServerName", tlsServerName));
+        }
         return pairs.toArray(new String[0]);
     }
 
@@ -290,6 +321,8 @@ public final class RosClientOptions implements Serializable {
         private Duration ejectionMax = T.defaultDuration("ejectionMax");
         @Nullable private String token;
         @Nullable private String serviceName;
+        @Nullable private String tlsCaFile;
+        @Nullable private String tlsServerName;
 
         private Builder() {}
 
@@ -405,8 +438,29 @@ public final class RosClientOptions implements Serializable {
             return this;
         }
 
+        /** See {@link RosClientOptions#tlsCaFile()}; null for plain text. */
+        public Builder tlsCaFile(@Nullable String tlsCaFile) {
+            this.tlsCaFile =
+                    tlsCaFile == null ? null : Preconditions.notBlank("tlsCaFile", tlsCaFile);
+            return this;
+        }
+
+        /** See {@link RosClientOptions#tlsServerName()}; null for each address's host. */
+        public Builder tlsServerName(@Nullable String tlsServerName) {
+            this.tlsServerName =
+                    tlsServerName == null
+                            ? null
+                            : Preconditions.notBlank("tlsServerName", tlsServerName);
+            return this;
+        }
+
         /** The options. */
         public RosClientOptions build() {
+            if (tlsServerName != null && tlsCaFile == null) {
+                throw new IllegalArgumentException(
+                        "tlsServerName needs tlsCaFile: without a certificate authority calls do"
+                                + " not use TLS");
+            }
             return new RosClientOptions(this);
         }
     }
@@ -449,6 +503,10 @@ public final class RosClientOptions implements Serializable {
                 + (token == null ? "none" : "<redacted>")
                 + ", serviceName="
                 + serviceName
+                + ", tlsCaFile="
+                + tlsCaFile
+                + ", tlsServerName="
+                + tlsServerName
                 + '}';
     }
 }

@@ -53,6 +53,8 @@ public final class RosServerOptions implements Serializable {
     private final Duration keepAliveTimeout;
     private final int maxConnections;
     private final Duration handshakeTimeout;
+    @Nullable private final String tlsCertificateFile;
+    @Nullable private final String tlsKeyFile;
 
     private RosServerOptions(Builder builder) {
         this.bindHost = builder.bindHost;
@@ -65,6 +67,8 @@ public final class RosServerOptions implements Serializable {
         this.keepAliveTimeout = builder.keepAliveTimeout;
         this.maxConnections = builder.maxConnections;
         this.handshakeTimeout = builder.handshakeTimeout;
+        this.tlsCertificateFile = builder.tlsCertificateFile;
+        this.tlsKeyFile = builder.tlsKeyFile;
     }
 
     /** A builder with the defaults. */
@@ -90,6 +94,8 @@ public final class RosServerOptions implements Serializable {
         builder.keepAliveTimeout = keepAliveTimeout;
         builder.maxConnections = maxConnections;
         builder.handshakeTimeout = handshakeTimeout;
+        builder.tlsCertificateFile = tlsCertificateFile;
+        builder.tlsKeyFile = tlsKeyFile;
         return builder;
     }
 
@@ -169,6 +175,21 @@ public final class RosServerOptions implements Serializable {
     }
 
     /**
+     * PEM file of the instance's certificate chain; set (with {@link #tlsKeyFile()}), callers must
+     * use TLS. Null (the default): plain text.
+     */
+    @Nullable
+    public String tlsCertificateFile() {
+        return tlsCertificateFile;
+    }
+
+    /** PEM file of the private key of {@link #tlsCertificateFile()}; null (the default): none. */
+    @Nullable
+    public String tlsKeyFile() {
+        return tlsKeyFile;
+    }
+
+    /**
      * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
      * {@code options.properties}; the methods travel on their own.
      */
@@ -188,6 +209,11 @@ public final class RosServerOptions implements Serializable {
         }
         if (token != null) {
             pairs.addAll(Arrays.asList("token", token));
+        }
+        if (tlsCertificateFile != null) {
+            pairs.addAll(
+                    Arrays.asList(
+                            "tlsCertificateFile", tlsCertificateFile, "tlsKeyFile", tlsKeyFile));
         }
         return pairs.toArray(new String[0]);
     }
@@ -214,6 +240,10 @@ public final class RosServerOptions implements Serializable {
                 + maxConnections
                 + ", handshakeTimeout="
                 + handshakeTimeout
+                + ", tlsCertificateFile="
+                + tlsCertificateFile
+                + ", tlsKeyFile="
+                + tlsKeyFile
                 + '}';
     }
 
@@ -230,6 +260,8 @@ public final class RosServerOptions implements Serializable {
         private Duration keepAliveTimeout = T.defaultDuration("keepAliveTimeout");
         private int maxConnections = T.defaultInt("maxConnections");
         private Duration handshakeTimeout = T.defaultDuration("handshakeTimeout");
+        @Nullable private String tlsCertificateFile;
+        @Nullable private String tlsKeyFile;
 
         private Builder() {}
 
@@ -294,6 +326,27 @@ public final class RosServerOptions implements Serializable {
         /** See {@link RosServerOptions#handshakeTimeout()}. */
         public Builder handshakeTimeout(Duration handshakeTimeout) {
             this.handshakeTimeout = T.checkDuration("handshakeTimeout", handshakeTimeout);
+            return this;
+        }
+
+        /**
+         * See {@link RosServerOptions#tlsCertificateFile()} and {@link
+         * RosServerOptions#tlsKeyFile()}: both, or null for both (plain text).
+         */
+        public Builder tls(@Nullable String certificateFile, @Nullable String keyFile) {
+            if ((certificateFile == null) != (keyFile == null)) {
+                throw new IllegalArgumentException(
+                        "tls needs a certificate file and a key file, or neither; got "
+                                + certificateFile
+                                + " and "
+                                + keyFile);
+            }
+            this.tlsCertificateFile =
+                    certificateFile == null
+                            ? null
+                            : Preconditions.notBlank("tlsCertificateFile", certificateFile);
+            this.tlsKeyFile =
+                    keyFile == null ? null : Preconditions.notBlank("tlsKeyFile", keyFile);
             return this;
         }
 

@@ -13,11 +13,15 @@
  */
 package org.flinkros.client;
 
+import org.flinkros.client.internal.NativeTestHooks;
+
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -295,6 +299,37 @@ class RosClientServerTest {
                                 assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
                                 assertThat(e.getMessage()).contains(":" + first.port());
                             });
+        }
+    }
+
+    @Test
+    void callersThatTrustTheServicesAuthorityAreServedOverTls(@TempDir Path pki) throws Exception {
+        NativeTestHooks.writeTestPki(pki.toString(), "svc.flink-ros");
+        RosServerOptions tls =
+                RosServerOptions.builder()
+                        .tls(
+                                pki.resolve("instance.pem").toString(),
+                                pki.resolve("instance.key").toString())
+                        .build();
+        try (ServingThread instance = ServingThread.echo(RosServer.start(tls));
+                RosClient trusting =
+                        RosClient.create(
+                                RosClientOptions.builder()
+                                        .tlsCaFile(pki.resolve("ca.pem").toString())
+                                        .tlsServerName("svc.flink-ros")
+                                        .build());
+                RosClient plain =
+                        RosClient.create(RosClientOptions.builder().maxAttempts(1).build())) {
+            trusting.updateEndpoints(Collections.singletonList(instance.endpoint()));
+            assertThat(new String(trusting.callSync("echo", utf8("hi")), StandardCharsets.UTF_8))
+                    .startsWith("hi");
+            plain.updateEndpoints(Collections.singletonList(instance.endpoint()));
+            assertThatThrownBy(() -> plain.call("echo", utf8("hi")).get(10, TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            RosException.class,
+                            e -> assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE));
+            assertThat(instance.server.stats().admitted()).isEqualTo(1);
         }
     }
 }

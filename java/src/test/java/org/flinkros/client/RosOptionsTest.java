@@ -14,10 +14,14 @@
 package org.flinkros.client;
 
 import org.flinkros.client.internal.NativeClient;
+import org.flinkros.client.internal.NativeTestHooks;
 import org.flinkros.client.internal.OptionTable;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -124,6 +128,13 @@ class RosOptionsTest {
                 .hasMessageContaining("2");
     }
 
+    @TempDir static Path pki;
+
+    @BeforeAll
+    static void writeCertificates() {
+        NativeTestHooks.writeTestPki(pki.toString(), "svc.flink-ros");
+    }
+
     @Test
     void everyClientOptionReachesTheRuntimeUnderItsOwnName() {
         // Distinct values everywhere, so that an option read into another's field shows.
@@ -145,11 +156,15 @@ class RosOptionsTest {
                         .ejection(Duration.ofMillis(115), Duration.ofMillis(10_016))
                         .token(ServiceTokens.generate())
                         .serviceName("svc")
+                        .tlsCaFile(pki.resolve("ca.pem").toString())
+                        .tlsServerName("svc.flink-ros")
                         .build();
         Map<String, String> sent = pairs(options.toNative());
         assertThat(sent.keySet())
                 .as("every option of the table is sent")
                 .containsExactlyInAnyOrderElementsOf(OptionTable.CLIENT.names());
+        // The connector rebuilds options with toBuilder(): it must keep every one.
+        assertThat(pairs(options.toBuilder().build().toNative())).isEqualTo(sent);
         try (RosClient client = RosClient.create(options)) {
             Map<String, String> expected = new LinkedHashMap<>(sent);
             expected.remove("token");
@@ -168,12 +183,16 @@ class RosOptionsTest {
                         .keepAliveTimeout(Duration.ofMillis(5_020))
                         .maxConnections(21)
                         .handshakeTimeout(Duration.ofMillis(10_022))
+                        .tls(
+                                pki.resolve("instance.pem").toString(),
+                                pki.resolve("instance.key").toString())
                         .token(ServiceTokens.generate())
                         .build();
         Map<String, String> sent = pairs(options.toNative());
         assertThat(sent.keySet())
                 .as("every option of the table is sent")
                 .containsExactlyInAnyOrderElementsOf(OptionTable.SERVER.names());
+        assertThat(pairs(options.toBuilder().build().toNative())).isEqualTo(sent);
         try (RosServer server = RosServer.start(options)) {
             Map<String, String> expected = new LinkedHashMap<>(sent);
             expected.remove("token");

@@ -17,7 +17,7 @@ package org.flinkros.client.internal;
  * Entry points that exist only in the test build of the native library (Cargo feature {@code
  * test-hooks}), which the build loads for this module's tests instead of the released one.
  */
-final class NativeTestHooks {
+public final class NativeTestHooks {
     private NativeTestHooks() {}
 
     static {
@@ -32,4 +32,10 @@ final class NativeTestHooks {
 
     /** Emits {@code count} native log events at {@code level} (1 = ERROR … 5 = TRACE). */
     static native void log(int level, int count, String message);
+
+    /**
+     * Writes a certificate authority ({@code ca.pem}) and a certificate it issued for {@code name}
+     * ({@code instance.pem}, key {@code instance.key}) into {@code dir}.
+     */
+    public static native void writeTestPki(String dir, String name);
 }

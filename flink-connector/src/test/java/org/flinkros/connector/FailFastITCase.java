@@ -19,6 +19,7 @@ import org.flinkros.client.RosServerOptions;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.client.RosClientCoordinator;
+import org.flinkros.connector.testing.Clusters;
 import org.flinkros.connector.testing.CollectingSink;
 
 import org.apache.flink.api.common.JobID;
@@ -285,9 +286,7 @@ class FailFastITCase {
     void aRecordThatTimesOutFollowsItsErrorPolicy(@InjectMiniCluster MiniCluster cluster)
             throws Exception {
         StreamExecutionEnvironment env = environment();
-        Configuration noRestarts = new Configuration();
-        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        env.configure(noRestarts);
+        Clusters.withoutRestarts(env);
         RosService service =
                 RosServices.add(env, RosDescriptor.builder("sleepy", new SleepyModel()).build());
         String sink = UUID.randomUUID().toString();
@@ -314,9 +313,7 @@ class FailFastITCase {
     void theCallersErrorPolicyTakesAPlainFunctionsFailuresAndTimeouts(
             @InjectMiniCluster MiniCluster cluster) throws Exception {
         StreamExecutionEnvironment env = environment();
-        Configuration noRestarts = new Configuration();
-        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        env.configure(noRestarts);
+        Clusters.withoutRestarts(env);
         RosService service =
                 RosServices.add(env, RosDescriptor.builder("sleepy2", new SleepyModel()).build());
         String sink = UUID.randomUUID().toString();

@@ -25,8 +25,6 @@ import org.flinkros.connector.testing.SquareOperator;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -95,9 +93,7 @@ class TokenSecrecyITCase {
         try {
             SquareOperator.reset(1);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            Configuration noRestarts = new Configuration();
-            noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-            env.configure(noRestarts);
+            Clusters.withoutRestarts(env);
             env.setParallelism(1);
             RosService service =
                     RosServices.add(

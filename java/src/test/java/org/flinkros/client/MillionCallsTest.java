@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -55,7 +56,10 @@ class MillionCallsTest {
             client.updateEndpoints(Arrays.asList(warm.endpoint()));
             assertThat(run(client, 1000, new ArrayList<>())).isZero();
         }
-        eventually(() -> runtimeThreads().isEmpty(), "runtime threads gone after the first round");
+        Waits.eventually(
+                "runtime threads gone after the first round",
+                Duration.ofSeconds(15),
+                () -> runtimeThreads().isEmpty());
         // The JDK opens descriptors of its own for good the first time its file channels are used.
         residentBytes();
         Set<String> descriptorsBefore = openDescriptors();
@@ -91,10 +95,14 @@ class MillionCallsTest {
                 .as("sampled futures still reachable after the calls completed")
                 .isZero();
         // The last handle closed: the runtime shut down and its threads left the JVM.
-        eventually(() -> runtimeThreads().isEmpty(), "runtime threads gone: " + runtimeThreads());
-        eventually(
-                () -> leftOver(descriptorsBefore).isEmpty(),
-                "file descriptors left open: " + leftOver(descriptorsBefore));
+        Waits.eventually(
+                "runtime threads gone: " + runtimeThreads(),
+                Duration.ofSeconds(15),
+                () -> runtimeThreads().isEmpty());
+        Waits.eventually(
+                "file descriptors left open: " + leftOver(descriptorsBefore),
+                Duration.ofSeconds(15),
+                () -> leftOver(descriptorsBefore).isEmpty());
     }
 
     /** Makes {@code calls} calls, {@link #IN_FLIGHT} at a time; returns how many failed. */
@@ -208,14 +216,5 @@ class MillionCallsTest {
             System.gc();
         }
         return runtime.totalMemory() - runtime.freeMemory();
-    }
-
-    private static void eventually(java.util.function.BooleanSupplier condition, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("timed out waiting for: " + what).isLessThan(deadline);
-            Thread.sleep(10);
-        }
     }
 }

@@ -31,11 +31,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ResilienceTest {
 
     private static void eventually(String what, BooleanSupplier condition) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-            Thread.sleep(5);
-        }
+        Waits.eventually(what, Duration.ofSeconds(10), condition);
     }
 
     private static StatusCode failureCode(CompletableFuture<byte[]> call) throws Exception {

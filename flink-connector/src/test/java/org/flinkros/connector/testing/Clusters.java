@@ -14,12 +14,15 @@
 package org.flinkros.connector.testing;
 
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.runtime.clusterframework.types.ResourceID;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.executiongraph.AccessExecutionJobVertex;
 import org.apache.flink.runtime.executiongraph.AccessExecutionVertex;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.taskexecutor.TaskExecutor;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.lang.reflect.Field;
 import java.time.Duration;
@@ -33,6 +36,13 @@ public final class Clusters {
     public static final String SERVICE_VERTEX = "RpcOperatorService";
 
     private Clusters() {}
+
+    /** Makes {@code env}'s job fail for good on its first failure, so a test sees the failure. */
+    public static void withoutRestarts(StreamExecutionEnvironment env) {
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        env.configure(noRestarts);
+    }
 
     /** Polls {@code condition} until it holds, failing after {@code limit}. */
     public static void eventually(Duration limit, String what, Callable<Boolean> condition)

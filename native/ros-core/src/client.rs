@@ -18,7 +18,7 @@
 //! 1. waits for a slot if `max_in_flight` calls are already in flight (backpressure);
 //! 2. picks an instance (power of two choices on outstanding calls, or round-robin), skipping
 //!    instances ejected after a connection failure;
-//! 3. sends the request with its deadline and the service token;
+//! 3. sends the request with its deadline and the service token (or a principal's credential);
 //! 4. on `UNAVAILABLE` or `RESOURCE_EXHAUSTED` (no response was produced) tries a *different*
 //!    instance, at most `max_attempts` times in all and only while the retry budget allows.
 //!
@@ -37,9 +37,10 @@ use bytes::Bytes;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Endpoint;
 
-use crate::auth::{ServiceToken, TOKEN_HEADER};
+use crate::auth::{PRINCIPAL_HEADER, ServiceToken, TOKEN_HEADER};
 use crate::balancer::{self, LoadBalancing, Member, NoPick};
 use crate::endpoints::endpoint_uri;
 use crate::options::{Options, Side, to_millis};
@@ -84,8 +85,13 @@ pub struct ClientConfig {
     pub ejection_min: Duration,
     /// Longest ejection backoff.
     pub ejection_max: Duration,
-    /// The service's token, sent with every request.
+    /// Sent with every request: the service's token, or with a `principal` that principal's
+    /// credential ([`ServiceToken::credential`]).
     pub token: Option<ServiceToken>,
+    /// The principal the client authenticates as, sent with every request; `client_id` must be
+    /// within it (the principal itself, or below it: `<principal>/...`). `None`: the client
+    /// holds the service's token and may act for any client id.
+    pub principal: Option<String>,
     /// The name of the service called, for error messages.
     pub service_name: Option<String>,
     /// PEM file of the certificate authority to trust; set, calls use TLS.
@@ -142,6 +148,7 @@ impl ClientConfig {
             ejection_min: options.millis("ejectionMinMillis")?,
             ejection_max: options.millis("ejectionMaxMillis")?,
             token: options.text("token").map(ServiceToken::new).transpose()?,
+            principal: options.text("principal").map(str::to_string),
             service_name: options.text("serviceName").map(str::to_string),
             tls_ca_file: options.text("tlsCaFile").map(PathBuf::from),
             tls_server_name: options.text("tlsServerName").map(str::to_string),
@@ -153,6 +160,19 @@ impl ClientConfig {
         }
         if config.client_id.trim().is_empty() {
             return Err(RosError::invalid_argument("clientId must not be blank"));
+        }
+        if let Some(principal) = &config.principal {
+            crate::auth::validate_principal(principal)?;
+            // Fails here rather than on every call with PERMISSION_DENIED.
+            if !crate::auth::is_within(principal, &config.client_id) {
+                return Err(RosError::invalid_argument(format!(
+                    "clientId '{}' is outside principal '{}': with a principal, the client id \
+                     must be the principal or start with '{}/'",
+                    crate::status::echo(&config.client_id),
+                    crate::status::echo(principal),
+                    crate::status::echo(principal)
+                )));
+            }
         }
         if config.ejection_max < config.ejection_min {
             return Err(RosError::invalid_argument(format!(
@@ -194,6 +214,9 @@ impl ClientConfig {
             ("ejectionMinMillis", to_millis(self.ejection_min)),
             ("ejectionMaxMillis", to_millis(self.ejection_max)),
         ];
+        if let Some(principal) = &self.principal {
+            options.push(("principal", principal.clone()));
+        }
         if let Some(name) = &self.service_name {
             options.push(("serviceName", name.clone()));
         }
@@ -208,7 +231,13 @@ impl ClientConfig {
 
     /// Checks a configuration built in code against the same limits as one built from options.
     fn validate(&self) -> Result<(), RosError> {
-        ClientConfig::from_options(self.to_options()).map(|_| ())
+        ClientConfig::from_options(self.to_options())?;
+        if self.principal.is_some() && self.token.is_none() {
+            return Err(RosError::invalid_argument(
+                "principal needs token: set the principal's credential as the client's token",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -233,6 +262,8 @@ struct Counters {
 
 struct Inner {
     config: ClientConfig,
+    /// `config.principal` as a header value, made once.
+    principal: Option<AsciiMetadataValue>,
     /// Present when calls use TLS.
     tls: Option<tonic::transport::ClientTlsConfig>,
     endpoints: watch::Sender<EndpointSet>,
@@ -260,8 +291,17 @@ impl RosClient {
             Some(ca) => Some(crate::tls::client(ca, config.tls_server_name.as_deref())?),
             None => None,
         };
+        let principal = config
+            .principal
+            .as_deref()
+            .map(|principal| {
+                AsciiMetadataValue::try_from(principal)
+                    .map_err(|_| RosError::invalid_argument("principal is not a header value"))
+            })
+            .transpose()?;
         Ok(RosClient {
             inner: Arc::new(Inner {
+                principal,
                 tls,
                 startup_until: Instant::now() + config.startup_wait,
                 slots: Semaphore::new(config.max_in_flight),
@@ -511,13 +551,18 @@ impl RosClient {
         }
     }
 
-    /// A request carrying the service's token, if the client has one.
+    /// A request carrying the client's token and principal, if it has them.
     fn authorized<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         if let Some(token) = &self.inner.config.token {
             request
                 .metadata_mut()
                 .insert(TOKEN_HEADER, token.header_value());
+        }
+        if let Some(principal) = &self.inner.principal {
+            request
+                .metadata_mut()
+                .insert(PRINCIPAL_HEADER, principal.clone());
         }
         request
     }
@@ -580,8 +625,9 @@ impl RosClient {
     }
 
     /// Asks every instance in the set to drop the queued requests of this client's earlier
-    /// attempts (epochs below this client's). Returns how many were dropped in all.
-    pub async fn cancel_earlier_epochs(&self) -> u64 {
+    /// attempts (epochs below this client's). Returns how many were dropped in all; fails as
+    /// [`RosClient::cancel_epochs`] does.
+    pub async fn cancel_earlier_epochs(&self) -> Result<u64, RosError> {
         let config = &self.inner.config;
         self.cancel_epochs(&config.client_id, config.client_epoch)
             .await
@@ -591,7 +637,12 @@ impl RosClient {
     /// below `below_epoch` (a caller that restarted: its earlier attempts' results are not wanted).
     /// Returns how many were dropped in all. Instances that cannot be reached are skipped: their
     /// queues die with them.
-    pub async fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> u64 {
+    ///
+    /// # Errors
+    /// The first refusal of an instance once all have answered: `PERMISSION_DENIED` when the
+    /// client authenticates as a principal and `client_id` is outside it (nothing was dropped),
+    /// `UNAUTHENTICATED` without the right token.
+    pub async fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> Result<u64, RosError> {
         let members = self.inner.endpoints.borrow().members.clone();
         let cancels = members.into_iter().map(|member| {
             let request = self.authorized(CancelRequest {
@@ -601,14 +652,23 @@ impl RosClient {
             async move {
                 let mut stub = member.stub;
                 match stub.cancel(request).await {
-                    Ok(response) => response.into_inner().cancelled,
+                    Ok(response) => Ok(response.into_inner().cancelled),
                     Err(status) => {
+                        let unreachable = std::error::Error::source(&status).is_some()
+                            || StatusCode::from_grpc(status.code()).is_retryable();
                         tracing::debug!(
                             instance = %member.address,
                             %status,
                             "could not cancel earlier epochs"
                         );
-                        0
+                        if unreachable {
+                            Ok(0)
+                        } else {
+                            let mut error = RosError::from(status);
+                            error.message =
+                                format!("instance {}: {}", member.address, error.message);
+                            Err(error)
+                        }
                     }
                 }
             }

@@ -297,6 +297,7 @@ mod tests {
             max_attempts: 9,
             keepalive_interval: Duration::from_millis(1234),
             service_name: Some("svc".to_string()),
+            principal: Some("job/op".to_string()),
             ..crate::ClientConfig::default()
         };
         assert_eq!(

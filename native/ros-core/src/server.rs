@@ -12,10 +12,10 @@
 
 //! The gRPC server of one service instance.
 //!
-//! gRPC handlers never run user code: they check the request (token, method), admit it into a
-//! bounded [`RequestQueue`] and wait for the outcome, which host-language workers deliver after
-//! polling the queue from their own threads (so no Tokio thread ever calls into the JVM on the
-//! server side). A handler whose caller goes away (cancel, deadline, closed client, dead
+//! gRPC handlers never run user code: they check the request (token, client id, method), admit it
+//! into a bounded [`RequestQueue`] and wait for the outcome, which host-language workers deliver
+//! after polling the queue from their own threads (so no Tokio thread ever calls into the JVM on
+//! the server side). A handler whose caller goes away (cancel, deadline, closed client, dead
 //! connection) is dropped, and its request leaves the queue with it.
 
 use std::collections::BTreeSet;
@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use tonic::codegen::http;
 use tonic::{Request, Response, Status};
 
-use crate::auth::ServiceToken;
+use crate::auth::{Identity, ServiceToken};
 use crate::listener::{ConnectionLimits, ConnectionRefusals};
 use crate::options::{Options, Side, to_millis};
 use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
@@ -56,7 +56,8 @@ pub struct ServerConfig {
     /// The methods the instance has; others are refused with `NOT_FOUND` before queueing. Empty:
     /// any method is queued and the worker decides.
     pub methods: BTreeSet<String>,
-    /// The service's token; calls without it are refused with `UNAUTHENTICATED`.
+    /// The service's token; calls without it (or a principal's credential derived from it) are
+    /// refused with `UNAUTHENTICATED`. Without one, every caller may act for any client id.
     pub token: Option<ServiceToken>,
     /// Interval of HTTP/2 keepalive pings to callers, which detect dead connections.
     pub keepalive_interval: Duration,
@@ -206,16 +207,25 @@ impl RosServer {
             .max_encoding_message_size(config.max_message_bytes);
         let service = tonic::service::interceptor::InterceptedService::new(
             service,
-            move |request: Request<()>| match &token {
-                Some(token) if !token.admits(request.metadata()) => {
-                    auth_refusals
-                        .unauthenticated
-                        .fetch_add(1, Ordering::Relaxed);
-                    Err(Status::unauthenticated(
-                        "missing, repeated or wrong service token (x-ros-token)",
-                    ))
-                }
-                _ => Ok(request),
+            move |mut request: Request<()>| {
+                let identity = match &token {
+                    None => Identity::Owner,
+                    Some(token) => match token.authenticate(request.metadata()) {
+                        Some(identity) => identity,
+                        None => {
+                            auth_refusals
+                                .unauthenticated
+                                .fetch_add(1, Ordering::Relaxed);
+                            return Err(Status::unauthenticated(
+                                "missing, repeated or wrong service token or principal credential \
+                                 (x-ros-token, x-ros-principal)",
+                            ));
+                        }
+                    },
+                };
+                // The handlers check the request's client id against it.
+                request.extensions_mut().insert(identity);
+                Ok(request)
             },
         );
 
@@ -347,6 +357,17 @@ struct Handler {
 }
 
 impl Handler {
+    /// Refuses a request whose client id the caller may not act for.
+    fn check_scope<T>(request: &Request<T>, client_id: &str, action: &str) -> Result<(), RosError> {
+        // The interceptor puts an identity into every request it lets through; fail closed if a
+        // request ever arrives without one.
+        let identity = request
+            .extensions()
+            .get::<Identity>()
+            .ok_or_else(|| RosError::internal("request reached the handler unauthenticated"))?;
+        identity.check(client_id, action)
+    }
+
     fn check_method(&self, method: &str) -> Result<(), RosError> {
         if self.methods.is_empty() || self.methods.contains(method) {
             return Ok(());
@@ -442,6 +463,7 @@ impl RpcOperatorService for Handler {
         &self,
         request: Request<InvokeRequest>,
     ) -> Result<Response<InvokeResponse>, Status> {
+        Self::check_scope(&request, &request.get_ref().client_id, "call")?;
         let request = request.into_inner();
         self.check_method(&request.method)?;
         let request_timeout_millis = request.timeout_millis;
@@ -503,6 +525,8 @@ impl RpcOperatorService for Handler {
         &self,
         request: Request<CancelRequest>,
     ) -> Result<Response<CancelResponse>, Status> {
+        // A principal may cancel only its own clients' requests; the owner may cancel anyone's.
+        Self::check_scope(&request, &request.get_ref().client_id, "cancel")?;
         let request = request.into_inner();
         let cancelled = self
             .queue

@@ -29,6 +29,8 @@ pub enum StatusCode {
     DeadlineExceeded = 4,
     /// The instance has no such method.
     NotFound = 5,
+    /// The caller authenticated as a principal, and the client id it used is outside it.
+    PermissionDenied = 7,
     /// The instance's queue was full; no work was done, so the call may be retried elsewhere.
     ResourceExhausted = 8,
     /// The user's operator failed, or the runtime hit a bug.
@@ -41,11 +43,12 @@ pub enum StatusCode {
 
 impl StatusCode {
     /// Every code, in numeric order.
-    pub const ALL: [StatusCode; 8] = [
+    pub const ALL: [StatusCode; 9] = [
         StatusCode::Cancelled,
         StatusCode::InvalidArgument,
         StatusCode::DeadlineExceeded,
         StatusCode::NotFound,
+        StatusCode::PermissionDenied,
         StatusCode::ResourceExhausted,
         StatusCode::Internal,
         StatusCode::Unavailable,
@@ -83,7 +86,8 @@ impl StatusCode {
             Code::NotFound | Code::Unimplemented => StatusCode::NotFound,
             Code::ResourceExhausted => StatusCode::ResourceExhausted,
             Code::Unavailable => StatusCode::Unavailable,
-            Code::Unauthenticated | Code::PermissionDenied => StatusCode::Unauthenticated,
+            Code::PermissionDenied => StatusCode::PermissionDenied,
+            Code::Unauthenticated => StatusCode::Unauthenticated,
             Code::Ok
             | Code::Unknown
             | Code::AlreadyExists
@@ -106,6 +110,7 @@ impl StatusCode {
             StatusCode::InvalidArgument => "INVALID_ARGUMENT",
             StatusCode::DeadlineExceeded => "DEADLINE_EXCEEDED",
             StatusCode::NotFound => "NOT_FOUND",
+            StatusCode::PermissionDenied => "PERMISSION_DENIED",
             StatusCode::ResourceExhausted => "RESOURCE_EXHAUSTED",
             StatusCode::Internal => "INTERNAL",
             StatusCode::Unavailable => "UNAVAILABLE",

@@ -260,7 +260,7 @@ async fn cancel_drops_queued_requests_of_earlier_epochs_only() {
     })
     .unwrap();
     restarted.update_endpoints([&instance.address]).unwrap();
-    assert_eq!(restarted.cancel_earlier_epochs().await, 4);
+    assert_eq!(restarted.cancel_earlier_epochs().await, Ok(4));
 
     gate.open();
     let mut codes = Vec::new();

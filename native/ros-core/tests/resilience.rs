@@ -401,7 +401,7 @@ async fn epoch_cancel_drops_everything_queued_behind_a_slow_handler() {
 
     let restarted = client(|c| c.client_epoch = 4);
     restarted.update_endpoints([&instance.address]).unwrap();
-    assert_eq!(restarted.cancel_earlier_epochs().await, 199);
+    assert_eq!(restarted.cancel_earlier_epochs().await, Ok(199));
     // The new attempt's own call still runs.
     let fresh = {
         let restarted = restarted.clone();
@@ -470,7 +470,9 @@ async fn bad_requests_get_typed_errors_and_the_server_stays_healthy() {
             .unwrap_err();
         assert_eq!(error.code, StatusCode::Unauthenticated);
         assert!(!error.message.contains("s3cret"), "{error}");
-        assert_eq!(intruder.cancel_earlier_epochs().await, 0);
+        // Refused, not silently zero: nothing was cancelled.
+        let refused = intruder.cancel_earlier_epochs().await.unwrap_err();
+        assert_eq!(refused.code, StatusCode::Unauthenticated);
     }
 
     let reply = good

@@ -252,7 +252,8 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientAbor
 }
 
 /// Asks every instance to drop the queued requests of `clientId` with epochs below `belowEpoch`;
-/// the count arrives through `call` as 8 big-endian bytes.
+/// the count arrives through `call` as 8 big-endian bytes, or a refusal (`PERMISSION_DENIED`,
+/// `UNAUTHENTICATED`) as its error.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCancelEpochs<'local>(
     mut env: EnvUnowned<'local>,
@@ -277,7 +278,10 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCanc
                 let cancelled = client
                     .cancel_epochs(&client_id, below_epoch.max(0) as u64)
                     .await;
-                completion.finish(Ok(bytes::Bytes::copy_from_slice(&cancelled.to_be_bytes())));
+                completion.finish(
+                    cancelled
+                        .map(|cancelled| bytes::Bytes::copy_from_slice(&cancelled.to_be_bytes())),
+                );
             },
             &runtime,
         );

@@ -81,7 +81,13 @@ public final class RosClient implements AutoCloseable {
         return options;
     }
 
-    /** Creates a client with an empty endpoint set. */
+    /**
+     * Creates a client with an empty endpoint set.
+     *
+     * @throws RosException with {@link StatusCode#INVALID_ARGUMENT} when the runtime refuses the
+     *     options: a {@link RosClientOptions#clientId() client id} outside the {@link
+     *     RosClientOptions#principal() principal}, or a principal without a token
+     */
     public static RosClient create(RosClientOptions options) {
         return new RosClient(Objects.requireNonNull(options, "options"));
     }
@@ -201,7 +207,8 @@ public final class RosClient implements AutoCloseable {
      * earlier attempts (epochs below {@link RosClientOptions#clientEpoch()}): a restarted caller
      * does not want their results. Requests already running finish.
      *
-     * @return how many queued requests were dropped; instances that cannot be reached count 0
+     * @return how many queued requests were dropped; instances that cannot be reached count 0. It
+     *     fails as {@link #cancelEpochs} does.
      */
     public CompletableFuture<Long> cancelEarlierEpochs() {
         return cancelEpochs(options.clientId(), options.clientEpoch());
@@ -209,9 +216,14 @@ public final class RosClient implements AutoCloseable {
 
     /**
      * Asks every instance in the endpoint set to drop the still-queued requests of {@code clientId}
-     * whose epoch is below {@code belowEpoch}. Requests already running finish.
+     * whose epoch is below {@code belowEpoch}. Requests already running finish. A client with a
+     * {@link RosClientOptions#principal() principal} may only cancel client ids within it; one
+     * holding the service's token may cancel any.
      *
-     * @return how many queued requests were dropped; instances that cannot be reached count 0
+     * @return how many queued requests were dropped; instances that cannot be reached count 0. It
+     *     fails with a {@link RosException} when an instance refuses: {@link
+     *     StatusCode#PERMISSION_DENIED} for a {@code clientId} outside the client's principal
+     *     (nothing was dropped), {@link StatusCode#UNAUTHENTICATED} without the right token.
      */
     public CompletableFuture<Long> cancelEpochs(String clientId, long belowEpoch) {
         Objects.requireNonNull(clientId, "clientId");

@@ -61,6 +61,7 @@ public final class RosClientOptions implements Serializable {
     private final Duration ejectionMin;
     private final Duration ejectionMax;
     @Nullable private final String token;
+    @Nullable private final String principal;
     @Nullable private final String serviceName;
     @Nullable private final String tlsCaFile;
     @Nullable private final String tlsServerName;
@@ -83,6 +84,7 @@ public final class RosClientOptions implements Serializable {
         this.ejectionMin = builder.ejectionMin;
         this.ejectionMax = builder.ejectionMax;
         this.token = builder.token;
+        this.principal = builder.principal;
         this.serviceName = builder.serviceName;
         this.tlsCaFile = builder.tlsCaFile;
         this.tlsServerName = builder.tlsServerName;
@@ -118,6 +120,7 @@ public final class RosClientOptions implements Serializable {
         builder.ejectionMin = ejectionMin;
         builder.ejectionMax = ejectionMax;
         builder.token = token;
+        builder.principal = principal;
         builder.serviceName = serviceName;
         builder.tlsCaFile = tlsCaFile;
         builder.tlsServerName = tlsServerName;
@@ -227,10 +230,27 @@ public final class RosClientOptions implements Serializable {
         return ejectionMax;
     }
 
-    /** The service's secret token, sent with every call; null for none. */
+    /**
+     * The secret sent with every call: the service's token, or with a {@link #principal()} that
+     * principal's credential ({@link ServiceTokens#credential}); null for none.
+     */
     @Nullable
     public String token() {
         return token;
+    }
+
+    /**
+     * The principal this client authenticates as, sent with every call; null (the default) for
+     * none. With a principal, {@link #token()} holds the principal's credential, and the client may
+     * only use client ids that are the principal or start with {@code principal + "/"}: the
+     * instances refuse calls and cancels for other ids with {@link StatusCode#PERMISSION_DENIED},
+     * and {@link RosClient#create} refuses a {@link #clientId()} outside the principal with {@link
+     * StatusCode#INVALID_ARGUMENT}. Without one, the token is the service's own and the client may
+     * act for any client id.
+     */
+    @Nullable
+    public String principal() {
+        return principal;
     }
 
     /**
@@ -288,6 +308,9 @@ public final class RosClientOptions implements Serializable {
         if (token != null) {
             pairs.addAll(Arrays.asList("token", token));
         }
+        if (principal != null) {
+            pairs.addAll(Arrays.asList("principal", principal));
+        }
         if (serviceName != null) {
             pairs.addAll(Arrays.asList("serviceName", serviceName));
         }
@@ -320,6 +343,7 @@ public final class RosClientOptions implements Serializable {
         private Duration ejectionMin = T.defaultDuration("ejectionMin");
         private Duration ejectionMax = T.defaultDuration("ejectionMax");
         @Nullable private String token;
+        @Nullable private String principal;
         @Nullable private String serviceName;
         @Nullable private String tlsCaFile;
         @Nullable private String tlsServerName;
@@ -431,6 +455,19 @@ public final class RosClientOptions implements Serializable {
             return this;
         }
 
+        /**
+         * See {@link RosClientOptions#principal()}; null for none. Use it with the principal's
+         * credential as the {@link #token(String) token}: {@code
+         * .principal(p).token(ServiceTokens.credential(serviceToken, p))}.
+         *
+         * @throws IllegalArgumentException unless the principal is 1 to 256 visible ASCII
+         *     characters without whitespace
+         */
+        public Builder principal(@Nullable String principal) {
+            this.principal = principal == null ? null : ServiceTokens.validatePrincipal(principal);
+            return this;
+        }
+
         /** See {@link RosClientOptions#serviceName()}; null for none. */
         public Builder serviceName(@Nullable String serviceName) {
             this.serviceName =
@@ -501,6 +538,8 @@ public final class RosClientOptions implements Serializable {
                 + ejectionMax
                 + ", token="
                 + (token == null ? "none" : "<redacted>")
+                + ", principal="
+                + principal
                 + ", serviceName="
                 + serviceName
                 + ", tlsCaFile="

@@ -29,6 +29,11 @@ public enum StatusCode {
     DEADLINE_EXCEEDED(4),
     /** The service has no such method. */
     NOT_FOUND(5),
+    /**
+     * The caller authenticated as a principal and used a client id outside it (see {@link
+     * RosClientOptions#principal()}); nothing was queued or cancelled.
+     */
+    PERMISSION_DENIED(7),
     /** The instance's queue was full; no work was done, so the call may be retried elsewhere. */
     RESOURCE_EXHAUSTED(8),
     /** The user's operator failed, or the runtime hit a bug. */
@@ -59,13 +64,15 @@ public enum StatusCode {
 
     /**
      * Whether the same request would fail the same way if it were sent again: the request itself is
-     * wrong ({@link #INVALID_ARGUMENT}, {@link #NOT_FOUND}, {@link #UNAUTHENTICATED}) or the
-     * operator failed on it ({@link #INTERNAL}). A caller replaying it (a restarted data plane)
-     * would only fail again; the other codes say something about the moment, not the request.
+     * wrong ({@link #INVALID_ARGUMENT}, {@link #NOT_FOUND}, {@link #PERMISSION_DENIED}, {@link
+     * #UNAUTHENTICATED}) or the operator failed on it ({@link #INTERNAL}). A caller replaying it (a
+     * restarted data plane) would only fail again; the other codes say something about the moment,
+     * not the request.
      */
     public boolean isPermanent() {
         return this == INVALID_ARGUMENT
                 || this == NOT_FOUND
+                || this == PERMISSION_DENIED
                 || this == UNAUTHENTICATED
                 || this == INTERNAL;
     }

@@ -53,6 +53,10 @@ class RosOptionsTest {
         assertThatThrownBy(() -> builder.clientEpoch(-3))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("-3");
+        assertThatThrownBy(() -> builder.principal("job op"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("principal")
+                .hasMessageContaining("job op");
     }
 
     @Test
@@ -122,6 +126,8 @@ class RosOptionsTest {
     @Test
     void statusCodesKeepGrpcNumbers() {
         assertThat(StatusCode.UNAVAILABLE.value()).isEqualTo(14);
+        assertThat(StatusCode.PERMISSION_DENIED.value()).isEqualTo(7);
+        assertThat(StatusCode.PERMISSION_DENIED.isPermanent()).isTrue();
         assertThat(StatusCode.fromValue(8)).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
         assertThatThrownBy(() -> StatusCode.fromValue(2))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -154,7 +160,8 @@ class RosOptionsTest {
                         .keepAliveInterval(Duration.ofMillis(10_013))
                         .keepAliveTimeout(Duration.ofMillis(5_014))
                         .ejection(Duration.ofMillis(115), Duration.ofMillis(10_016))
-                        .token(ServiceTokens.generate())
+                        .token(ServiceTokens.credential(ServiceTokens.generate(), "job/op"))
+                        .principal("job/op")
                         .serviceName("svc")
                         .tlsCaFile(pki.resolve("ca.pem").toString())
                         .tlsServerName("svc.flink-ros")

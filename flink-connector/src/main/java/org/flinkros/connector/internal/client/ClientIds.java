@@ -21,12 +21,20 @@ import org.apache.flink.runtime.jobgraph.OperatorID;
  * How a calling subtask names itself to a service: {@code <job>/<operator>/<subtask>}. The attempt
  * number travels separately as the epoch, so that a restarted subtask keeps its id and can cancel
  * the requests of its earlier attempts.
+ *
+ * <p>The subtasks of one operator authenticate as the principal {@code <job>/<operator>}, so that
+ * they can call and cancel only under their own operator's client ids.
  */
 @Internal
 final class ClientIds {
     private ClientIds() {}
 
     static String of(JobID job, OperatorID operator, int subtask) {
-        return job + "/" + operator + "/" + subtask;
+        return principal(job, operator) + "/" + subtask;
+    }
+
+    /** The principal of an operator's subtasks: the prefix of their client ids. */
+    static String principal(JobID job, OperatorID operator) {
+        return job + "/" + operator;
     }
 }

@@ -29,10 +29,10 @@ import java.util.function.Consumer;
 /**
  * Decides how a record's failed call fails the job. A call that failed with a permanent code
  * ({@link org.flinkros.client.StatusCode#isPermanent()}: an unknown method, a malformed or
- * oversized payload, a missing token, the operator throwing on the record) would fail the same way
- * when the restarted data plane replays the record, so restarting could only loop: the job fails
- * without restarting. Transient failures (no instance, deadline, overload) keep Flink's restart
- * strategy.
+ * oversized payload, a missing token or a client id outside the caller's principal, the operator
+ * throwing on the record) would fail the same way when the restarted data plane replays the record,
+ * so restarting could only loop: the job fails without restarting. Transient failures (no instance,
+ * deadline, overload) keep Flink's restart strategy.
  */
 @Internal
 final class FailurePolicy {

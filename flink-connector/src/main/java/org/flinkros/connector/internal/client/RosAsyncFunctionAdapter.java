@@ -16,6 +16,7 @@ package org.flinkros.connector.internal.client;
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
 import org.flinkros.client.RosException;
+import org.flinkros.client.ServiceTokens;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.OnError;
 import org.flinkros.connector.RosAsyncFunction;
@@ -51,9 +52,13 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
     /** Takes the function's failures and timeouts when set; otherwise the function does. */
     @Nullable private final OnError<IN, OUT> onError;
 
-    /** Everything but the identity, which is known only in the task. */
+    /**
+     * Everything but the identity, which is known only in the task; its token is the service's,
+     * from which the subtask's credential is derived.
+     */
     private final RosClientOptions clientOptions;
 
+    private transient String principal;
     private transient String clientId;
     private transient long clientEpoch;
     @Nullable private transient RosClient client;
@@ -71,8 +76,12 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
         this.onError = onError;
     }
 
-    /** Sets who this subtask is to the service; called by the operator before {@link #open}. */
-    void identify(String clientId, long clientEpoch) {
+    /**
+     * Sets who this subtask is to the service: its operator's principal, and its client id within
+     * it. Called by the operator before {@link #open}.
+     */
+    void identify(String principal, String clientId, long clientEpoch) {
+        this.principal = principal;
         this.clientId = clientId;
         this.clientEpoch = clientEpoch;
     }
@@ -84,12 +93,15 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
             rich.setRuntimeContext(getRuntimeContext());
             rich.open(openContext);
         }
-        client =
-                RosClient.create(
-                        clientOptions.toBuilder()
-                                .clientId(clientId)
-                                .clientEpoch(clientEpoch)
-                                .build());
+        RosClientOptions.Builder options =
+                clientOptions.toBuilder().clientId(clientId).clientEpoch(clientEpoch);
+        String serviceToken = clientOptions.token();
+        if (serviceToken != null) {
+            // The subtask authenticates as its operator, not as the service's owner: it may call
+            // and cancel only under its operator's client ids, never another operator's.
+            options.principal(principal).token(ServiceTokens.credential(serviceToken, principal));
+        }
+        client = RosClient.create(options.build());
         if (latest != null) {
             client.updateEndpoints(latest.endpoints());
             cancelEarlierEpochsOnce();

@@ -22,6 +22,7 @@ import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.metrics.RosMetrics;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
@@ -89,9 +90,11 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
 
     @Override
     public void open() throws Exception {
+        JobID job = getRuntimeContext().getJobInfo().getJobId();
         adapter.identify(
+                ClientIds.principal(job, getOperatorID()),
                 ClientIds.of(
-                        getRuntimeContext().getJobInfo().getJobId(),
+                        job,
                         getOperatorID(),
                         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()),
                 getRuntimeContext().getTaskInfo().getAttemptNumber());

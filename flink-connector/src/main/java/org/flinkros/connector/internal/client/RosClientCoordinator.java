@@ -288,6 +288,8 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
     private synchronized RosClient canceller() {
         if (canceller == null) {
+            // With the service token (the owner's): it cancels for any failed subtask, whereas
+            // each subtask's own client is confined to its operator's client ids.
             canceller =
                     RosClient.create(
                             RosClientOptions.builder()

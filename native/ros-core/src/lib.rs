@@ -44,7 +44,7 @@ pub mod proto {
 pub use auth::ServiceToken;
 pub use balancer::LoadBalancing;
 pub use client::{ClientConfig, RosClient};
-pub use queue::{ServerRequest, ServerStats};
+pub use queue::{BatchPolicy, Batching, ServerRequest, ServerStats};
 pub use server::{RosServer, ServerConfig};
 pub use stats::{ClientStats, LatencySnapshot};
 pub use status::{RosError, StatusCode};

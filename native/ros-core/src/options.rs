@@ -116,6 +116,7 @@ fn non_empty(text: &str) -> Option<&str> {
 pub struct Options {
     side: Side,
     values: BTreeMap<&'static str, String>,
+    given: Vec<&'static str>,
 }
 
 impl Options {
@@ -155,7 +156,11 @@ impl Options {
             seen.push(*known);
             values.insert(known, value.into());
         }
-        Ok(Options { side, values })
+        Ok(Options {
+            side,
+            values,
+            given: seen,
+        })
     }
 
     /// A text option; `None` when not set.
@@ -184,6 +189,16 @@ impl Options {
     /// A duration option, given in whole milliseconds.
     pub fn millis(&self, name: &str) -> Result<Duration, RosError> {
         Ok(Duration::from_millis(self.int::<u64>(name)?))
+    }
+
+    /// A duration option, given in whole microseconds.
+    pub fn micros(&self, name: &str) -> Result<Duration, RosError> {
+        Ok(Duration::from_micros(self.int::<u64>(name)?))
+    }
+
+    /// Whether `name` was given rather than left at its default.
+    pub fn is_given(&self, name: &str) -> bool {
+        self.given.contains(&self.known(name))
     }
 
     fn number<T>(&self, name: &str) -> Result<T, RosError>
@@ -231,6 +246,11 @@ impl Options {
             .map(|(known, _)| *known)
             .unwrap_or_else(|| panic!("options.properties has no {:?} option {name}", self.side))
     }
+}
+
+/// Microseconds of `duration`; a part of a microsecond counts as a whole one.
+pub fn to_micros(duration: Duration) -> String {
+    duration.as_nanos().div_ceil(1_000).to_string()
 }
 
 /// Milliseconds of `duration`, the unit options cross in; a part of a millisecond counts as a

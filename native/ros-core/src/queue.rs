@@ -16,9 +16,15 @@
 //! Queued requests live in a `BTreeMap` keyed by an increasing id, which gives FIFO order and
 //! cheap removal from the middle: a caller that goes away, an epoch cancel, or an expired deadline
 //! takes its request out before any worker sees it.
+//!
+//! Workers take batches of one method: the method of the oldest request, and the requests of that
+//! method behind it, up to the method's [`BatchPolicy`]. A batch that is not full may wait for
+//! more requests until its oldest request has waited `max_delay`; the requests stay queued (and
+//! cancellable) until the batch is taken.
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -61,6 +67,42 @@ pub(crate) struct Admission {
     pub deadline: Option<Instant>,
 }
 
+/// How a method's requests are batched: at most `max_size` per batch, and a batch that is not full
+/// waits until its oldest request has been queued for `max_delay` (zero: never waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchPolicy {
+    /// Most requests in one batch.
+    pub max_size: usize,
+    /// Longest a batch waits to fill, counted from when its oldest request was queued.
+    pub max_delay: Duration,
+}
+
+impl Default for BatchPolicy {
+    /// Batches of up to 64, never waiting to fill: the defaults of `options.properties`.
+    fn default() -> BatchPolicy {
+        BatchPolicy {
+            max_size: 64,
+            max_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The batch policies of an instance: one for every method, some methods with their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batching {
+    /// The policy of methods without one of their own.
+    pub default: BatchPolicy,
+    /// Policies by method.
+    pub methods: BTreeMap<String, BatchPolicy>,
+}
+
+impl Batching {
+    /// The policy of `method`.
+    pub fn policy(&self, method: &str) -> BatchPolicy {
+        self.methods.get(method).copied().unwrap_or(self.default)
+    }
+}
+
 struct Queued {
     admission: Admission,
     responder: Responder,
@@ -76,6 +118,8 @@ pub struct ServerStats {
     pub rejected_full: u64,
     /// Requests taken by workers.
     pub dispatched: u64,
+    /// Batches taken by workers (`dispatched / batches` is the mean batch size).
+    pub batches: u64,
     /// Requests removed while queued because their caller went away or their epoch was cancelled.
     pub cancelled_queued: u64,
     /// Requests removed while queued because their deadline passed.
@@ -105,6 +149,24 @@ pub struct ServerStats {
     pub execution: LatencySnapshot,
 }
 
+impl Queued {
+    fn is_expired(&self, now: Instant) -> bool {
+        self.admission
+            .deadline
+            .is_some_and(|deadline| deadline <= now)
+    }
+}
+
+/// How many requests of `method` are queued, counting up to `limit`.
+fn queued_of(state: &State, method: &str, limit: usize) -> usize {
+    state
+        .queued
+        .values()
+        .filter(|q| q.admission.method == method)
+        .take(limit)
+        .count()
+}
+
 impl ServerStats {
     /// Every counter and latency field by name, as the Java facade's `RosServerStats` reads them.
     pub fn named(&self) -> Vec<(String, u64)> {
@@ -116,6 +178,7 @@ impl ServerStats {
             ("rejectedConnections", self.rejected_connections),
             ("handshakeTimeouts", self.handshake_timeouts),
             ("dispatched", self.dispatched),
+            ("batches", self.batches),
             ("cancelledQueued", self.cancelled_queued),
             ("expiredQueued", self.expired_queued),
             ("completed", self.completed),
@@ -146,6 +209,7 @@ struct State {
 /// See the module documentation.
 pub(crate) struct RequestQueue {
     capacity: usize,
+    batching: Arc<Batching>,
     state: Mutex<State>,
     not_empty: Condvar,
     queue_wait: LatencyHistogram,
@@ -154,9 +218,10 @@ pub(crate) struct RequestQueue {
 }
 
 impl RequestQueue {
-    pub(crate) fn new(capacity: usize) -> RequestQueue {
+    pub(crate) fn new(capacity: usize, batching: Batching) -> RequestQueue {
         RequestQueue {
             capacity,
+            batching: Arc::new(batching),
             state: Mutex::new(State::default()),
             not_empty: Condvar::new(),
             queue_wait: LatencyHistogram::new(),
@@ -208,9 +273,11 @@ impl RequestQueue {
         Ok(id)
     }
 
-    /// Waits up to `timeout` for requests and takes at most `max` of them, oldest first. Returns
-    /// an empty batch on timeout or once the queue is closed. Requests whose deadline has passed
-    /// are answered `DEADLINE_EXCEEDED` here and never reach a worker.
+    /// Waits up to `timeout` for requests and takes a batch of at most `max` requests of one
+    /// method, oldest first (see the module documentation). Returns an empty batch on timeout or
+    /// once the queue is closed. A batch waiting to fill waits past `timeout`, up to its method's
+    /// `max_delay`. Requests whose deadline has passed are answered `DEADLINE_EXCEEDED` here and
+    /// never reach a worker.
     pub(crate) fn poll(&self, max: usize, timeout: Duration) -> Vec<ServerRequest> {
         let wait_until = Instant::now() + timeout;
         let mut state = self.lock();
@@ -218,40 +285,86 @@ impl RequestQueue {
             if state.closed {
                 return Vec::new();
             }
-            let batch = self.take(&mut state, max.max(1));
-            if !batch.is_empty() {
-                return batch;
-            }
             let now = Instant::now();
-            if now >= wait_until {
-                return Vec::new();
-            }
-            self.not_empty.wait_for(&mut state, wait_until - now);
+            let wake_at = match self.oldest_live(&mut state, now) {
+                Some((method, enqueued_at)) => {
+                    let policy = self.batching.policy(&method);
+                    let limit = max.clamp(1, policy.max_size.max(1));
+                    let ready_at = enqueued_at + policy.max_delay;
+                    if now >= ready_at || queued_of(&state, &method, limit) >= limit {
+                        return self.take(&mut state, &method, limit, now);
+                    }
+                    ready_at
+                }
+                None if now >= wait_until => return Vec::new(),
+                None => wait_until,
+            };
+            // Woken early by every admission, so that a batch forming sees each newcomer.
+            self.not_empty
+                .wait_for(&mut state, wake_at.saturating_duration_since(now));
         }
     }
 
-    fn take(&self, state: &mut State, max: usize) -> Vec<ServerRequest> {
-        let now = Instant::now();
-        let mut batch = Vec::new();
-        while batch.len() < max {
-            let Some((id, queued)) = state.queued.pop_first() else {
+    /// The method and queueing time of the oldest request that has not expired, answering the
+    /// expired ones in front of it.
+    fn oldest_live(&self, state: &mut State, now: Instant) -> Option<(String, Instant)> {
+        loop {
+            let (&id, queued) = state.queued.first_key_value()?;
+            if !queued.is_expired(now) {
+                return Some((queued.admission.method.clone(), queued.enqueued_at));
+            }
+            self.expire_queued(state, id, now);
+        }
+    }
+
+    /// Answers queued request `id` `DEADLINE_EXCEEDED` and removes it.
+    fn expire_queued(&self, state: &mut State, id: u64, now: Instant) {
+        if let Some(queued) = state.queued.remove(&id) {
+            state.stats.expired_queued += 1;
+            let _ = queued
+                .responder
+                .send(Err(RosError::deadline_exceeded(format!(
+                    "request {} of {} expired after {} ms in the queue",
+                    queued.admission.request_id,
+                    queued.admission.client_id,
+                    now.duration_since(queued.enqueued_at).as_millis()
+                ))));
+        }
+    }
+
+    /// Takes up to `limit` requests of `method`, oldest first, expiring those passed by.
+    fn take(
+        &self,
+        state: &mut State,
+        method: &str,
+        limit: usize,
+        now: Instant,
+    ) -> Vec<ServerRequest> {
+        let mut taken = Vec::with_capacity(limit);
+        let mut expired = Vec::new();
+        for (&id, queued) in &state.queued {
+            if taken.len() >= limit {
                 break;
-            };
-            let Queued {
+            }
+            if queued.is_expired(now) {
+                expired.push(id);
+            } else if queued.admission.method == method {
+                taken.push(id);
+            }
+        }
+        for id in expired {
+            self.expire_queued(state, id, now);
+        }
+        let mut batch = Vec::with_capacity(taken.len());
+        for id in taken {
+            let Some(Queued {
                 admission,
                 responder,
                 enqueued_at,
-            } = queued;
-            if admission.deadline.is_some_and(|deadline| deadline <= now) {
-                state.stats.expired_queued += 1;
-                let _ = responder.send(Err(RosError::deadline_exceeded(format!(
-                    "request {} of {} expired after {} ms in the queue",
-                    admission.request_id,
-                    admission.client_id,
-                    now.duration_since(enqueued_at).as_millis()
-                ))));
+            }) = state.queued.remove(&id)
+            else {
                 continue;
-            }
+            };
             state.executing.insert(id, (responder, now));
             state.stats.dispatched += 1;
             let queue_wait = now.duration_since(enqueued_at);
@@ -266,6 +379,9 @@ impl RequestQueue {
                 deadline: admission.deadline,
                 queue_wait,
             });
+        }
+        if !batch.is_empty() {
+            state.stats.batches += 1;
         }
         batch
     }
@@ -287,6 +403,34 @@ impl RequestQueue {
             state.stats.completed += 1;
         } else {
             state.stats.discarded_results += 1;
+        }
+        delivered
+    }
+
+    /// Delivers the outcomes of a batch under one lock. Returns how many found their caller.
+    pub(crate) fn complete_all(
+        &self,
+        outcomes: impl IntoIterator<Item = (u64, Result<Bytes, RosError>)>,
+    ) -> usize {
+        let mut state = self.lock();
+        let mut delivered = 0;
+        for (id, outcome) in outcomes {
+            if let Err(error) = &outcome {
+                self.failed.increment(error.code);
+            }
+            let found = match state.executing.remove(&id) {
+                Some((responder, taken_at)) => {
+                    self.execution.record(taken_at.elapsed());
+                    responder.send(outcome).is_ok()
+                }
+                None => false,
+            };
+            if found {
+                state.stats.completed += 1;
+                delivered += 1;
+            } else {
+                state.stats.discarded_results += 1;
+            }
         }
         delivered
     }
@@ -381,19 +525,149 @@ mod tests {
     use super::*;
 
     fn admission(client: &str, epoch: u64, deadline: Option<Instant>) -> Admission {
+        call("m", client, epoch, deadline)
+    }
+
+    fn call(method: &str, client: &str, epoch: u64, deadline: Option<Instant>) -> Admission {
         Admission {
             request_id: 7,
             client_id: client.to_string(),
             client_epoch: epoch,
-            method: "m".to_string(),
+            method: method.to_string(),
             payload: Bytes::from_static(b"x"),
             deadline,
         }
     }
 
+    /// Queues a request of `method`, returning its id and the receiver of its outcome.
+    fn queue_call(
+        queue: &RequestQueue,
+        method: &str,
+        deadline: Option<Instant>,
+    ) -> (u64, oneshot::Receiver<Result<Bytes, RosError>>) {
+        let (tx, rx) = oneshot::channel();
+        let id = queue.admit(call(method, "c", 0, deadline), tx).unwrap();
+        (id, rx)
+    }
+
+    fn batching(max_size: usize, max_delay: Duration) -> Batching {
+        Batching {
+            default: BatchPolicy {
+                max_size,
+                max_delay,
+            },
+            methods: BTreeMap::new(),
+        }
+    }
+
+    fn ids(batch: &[ServerRequest]) -> Vec<u64> {
+        batch.iter().map(|r| r.id).collect()
+    }
+
+    #[test]
+    fn a_batch_holds_one_method_oldest_first_and_leaves_the_others_queued() {
+        let queue = RequestQueue::new(10, Batching::default());
+        let a0 = queue_call(&queue, "a", None).0;
+        let b0 = queue_call(&queue, "b", None).0;
+        let a1 = queue_call(&queue, "a", None).0;
+        let b1 = queue_call(&queue, "b", None).0;
+        assert_eq!(ids(&queue.poll(10, Duration::ZERO)), vec![a0, a1]);
+        assert_eq!(ids(&queue.poll(10, Duration::ZERO)), vec![b0, b1]);
+        let stats = queue.stats();
+        assert_eq!((stats.batches, stats.dispatched), (2, 4));
+    }
+
+    #[test]
+    fn max_batch_size_bounds_a_batch_per_method() {
+        let mut policies = batching(3, Duration::ZERO);
+        policies.methods.insert(
+            "small".to_string(),
+            BatchPolicy {
+                max_size: 1,
+                max_delay: Duration::ZERO,
+            },
+        );
+        let queue = RequestQueue::new(20, policies);
+        let big: Vec<u64> = (0..5).map(|_| queue_call(&queue, "big", None).0).collect();
+        assert_eq!(ids(&queue.poll(100, Duration::ZERO)), big[..3]);
+        assert_eq!(ids(&queue.poll(2, Duration::ZERO)), big[3..]);
+        let small: Vec<u64> = (0..2)
+            .map(|_| queue_call(&queue, "small", None).0)
+            .collect();
+        assert_eq!(ids(&queue.poll(100, Duration::ZERO)), small[..1]);
+    }
+
+    #[test]
+    fn a_batch_waits_up_to_max_delay_to_fill_and_no_longer_once_full() {
+        let delay = Duration::from_millis(100);
+        let queue = RequestQueue::new(10, batching(2, delay));
+        let (first, _rx) = queue_call(&queue, "m", None);
+        let queued_at = Instant::now();
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(ids(&batch), vec![first]);
+        assert!(queued_at.elapsed() >= delay, "{:?}", queued_at.elapsed());
+
+        // Full at once: taken without waiting for the delay.
+        let full: Vec<u64> = (0..2).map(|_| queue_call(&queue, "m", None).0).collect();
+        let polled_at = Instant::now();
+        assert_eq!(ids(&queue.poll(10, Duration::ZERO)), full);
+        assert!(polled_at.elapsed() < delay, "{:?}", polled_at.elapsed());
+    }
+
+    #[test]
+    fn a_request_cancelled_while_its_batch_forms_never_runs() {
+        let queue = std::sync::Arc::new(RequestQueue::new(
+            10,
+            batching(4, Duration::from_millis(200)),
+        ));
+        let (doomed, _rx) = queue_call(&queue, "m", None);
+        let poller = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.poll(10, Duration::ZERO))
+        };
+        queue.abandon(doomed);
+        let (kept, _rx2) = queue_call(&queue, "m", None);
+        let batch = poller.join().unwrap();
+        assert_eq!(ids(&batch), vec![kept]);
+        assert_eq!(queue.stats().cancelled_queued, 1);
+    }
+
+    #[test]
+    fn a_request_expiring_while_its_batch_forms_never_runs() {
+        let queue = RequestQueue::new(10, batching(4, Duration::from_millis(300)));
+        let (_id, mut rx) = queue_call(
+            &queue,
+            "m",
+            Some(Instant::now() + Duration::from_millis(20)),
+        );
+        let batch = queue.poll(10, Duration::from_millis(50));
+        assert!(batch.is_empty(), "{batch:?}");
+        let outcome = rx.try_recv().expect("answered");
+        assert_eq!(outcome.unwrap_err().code, StatusCode::DeadlineExceeded);
+        assert_eq!(queue.stats().expired_queued, 1);
+    }
+
+    #[test]
+    fn complete_all_answers_each_caller_with_its_own_outcome() {
+        let queue = RequestQueue::new(10, Batching::default());
+        let (a, mut rx_a) = queue_call(&queue, "m", None);
+        let (b, mut rx_b) = queue_call(&queue, "m", None);
+        assert_eq!(ids(&queue.poll(10, Duration::ZERO)), vec![a, b]);
+        let delivered = queue.complete_all([
+            (a, Ok(Bytes::from_static(b"ok"))),
+            (b, Err(RosError::invalid_argument("bad item"))),
+        ]);
+        assert_eq!(delivered, 2);
+        assert_eq!(rx_a.try_recv().unwrap().unwrap(), Bytes::from_static(b"ok"));
+        assert_eq!(
+            rx_b.try_recv().unwrap().unwrap_err().code,
+            StatusCode::InvalidArgument
+        );
+    }
+
     #[test]
     fn full_queue_refuses_with_resource_exhausted_naming_the_capacity() {
-        let queue = RequestQueue::new(1);
+        let queue = RequestQueue::new(1, Batching::default());
         let (tx, _rx) = oneshot::channel();
         queue.admit(admission("c", 0, None), tx).unwrap();
         let (tx, _rx2) = oneshot::channel();
@@ -405,7 +679,7 @@ mod tests {
 
     #[test]
     fn poll_is_fifo_and_bounded_by_max() {
-        let queue = RequestQueue::new(10);
+        let queue = RequestQueue::new(10, Batching::default());
         let mut receivers = Vec::new();
         for _ in 0..3 {
             let (tx, rx) = oneshot::channel();
@@ -421,7 +695,7 @@ mod tests {
 
     #[test]
     fn abandoned_queued_request_never_reaches_a_worker() {
-        let queue = RequestQueue::new(10);
+        let queue = RequestQueue::new(10, Batching::default());
         let (tx, _rx) = oneshot::channel();
         let id = queue.admit(admission("c", 0, None), tx).unwrap();
         queue.abandon(id);
@@ -431,7 +705,7 @@ mod tests {
 
     #[test]
     fn expired_request_is_answered_deadline_exceeded_without_dispatch() {
-        let queue = RequestQueue::new(10);
+        let queue = RequestQueue::new(10, Batching::default());
         let (tx, mut rx) = oneshot::channel();
         queue
             .admit(admission("c", 0, Some(Instant::now())), tx)
@@ -444,7 +718,7 @@ mod tests {
 
     #[test]
     fn cancel_epochs_drops_only_older_epochs_of_that_client() {
-        let queue = RequestQueue::new(10);
+        let queue = RequestQueue::new(10, Batching::default());
         let mut receivers = Vec::new();
         for (client, epoch) in [("a", 0), ("a", 1), ("a", 2), ("b", 0)] {
             let (tx, rx) = oneshot::channel();
@@ -464,7 +738,7 @@ mod tests {
 
     #[test]
     fn close_answers_everyone_unavailable_and_wakes_pollers() {
-        let queue = std::sync::Arc::new(RequestQueue::new(10));
+        let queue = std::sync::Arc::new(RequestQueue::new(10, Batching::default()));
         let poller = {
             let queue = queue.clone();
             std::thread::spawn(move || queue.poll(10, Duration::from_secs(60)))
@@ -499,7 +773,7 @@ mod tests {
         /// What callers and workers do to a queue, in any order.
         #[derive(Debug, Clone)]
         enum Step {
-            Admit { client: u8, epoch: u64 },
+            Admit { client: u8, epoch: u64, method: u8 },
             Poll { max: usize },
             Complete { pick: usize, ok: bool },
             Abandon { pick: usize },
@@ -509,7 +783,8 @@ mod tests {
 
         fn step() -> impl Strategy<Value = Step> {
             prop_oneof![
-                4 => (0u8..3, 0u64..3).prop_map(|(client, epoch)| Step::Admit { client, epoch }),
+                4 => (0u8..3, 0u64..3, 0u8..2)
+                    .prop_map(|(client, epoch, method)| Step::Admit { client, epoch, method }),
                 2 => (1usize..5).prop_map(|max| Step::Poll { max }),
                 2 => (any::<usize>(), any::<bool>()).prop_map(|(pick, ok)| Step::Complete { pick, ok }),
                 1 => any::<usize>().prop_map(|pick| Step::Abandon { pick }),
@@ -528,17 +803,19 @@ mod tests {
                 capacity in 1usize..6,
                 steps in proptest::collection::vec(step(), 1..80),
             ) {
-                let queue = RequestQueue::new(capacity);
+                let queue = RequestQueue::new(capacity, batching(2, Duration::ZERO));
                 // Every admitted request's receiver, and whether its caller walked away.
                 let mut callers: Vec<Caller> = Vec::new();
                 let mut executing: Vec<u64> = Vec::new();
-                let mut last_polled: Option<u64> = None;
+                let mut last_polled: HashMap<String, u64> = HashMap::new();
                 for step in steps {
                     match step {
-                        Step::Admit { client, epoch } => {
+                        Step::Admit { client, epoch, method } => {
                             let (tx, rx) = oneshot::channel();
                             let full = queue.stats().depth as usize >= capacity;
-                            match queue.admit(admission(&client.to_string(), epoch, None), tx) {
+                            let admission =
+                                call(&method.to_string(), &client.to_string(), epoch, None);
+                            match queue.admit(admission, tx) {
                                 Ok(id) => {
                                     prop_assert!(!full, "admitted over capacity");
                                     callers.push((id, rx, false));
@@ -551,11 +828,12 @@ mod tests {
                         }
                         Step::Poll { max } => {
                             let batch = queue.poll(max, Duration::ZERO);
-                            prop_assert!(batch.len() <= max);
-                            for request in batch {
-                                prop_assert!(last_polled.is_none_or(|last| request.id > last),
+                            prop_assert!(batch.len() <= max.min(2));
+                            for request in batch.iter() {
+                                prop_assert_eq!(&request.method, &batch[0].method, "one method");
+                                let last = last_polled.insert(request.method.clone(), request.id);
+                                prop_assert!(last.is_none_or(|last| request.id > last),
                                     "not oldest first");
-                                last_polled = Some(request.id);
                                 executing.push(request.id);
                             }
                         }

@@ -18,7 +18,7 @@
 //! the server side). A handler whose caller goes away (cancel, deadline, closed client, dead
 //! connection) is dropped, and its request leaves the queue with it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,10 +36,10 @@ use tonic::{Request, Response, Status};
 
 use crate::auth::{Identity, ServiceToken};
 use crate::listener::{ConnectionLimits, ConnectionRefusals};
-use crate::options::{Options, Side, to_millis};
+use crate::options::{Options, Side, to_micros, to_millis};
 use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
 use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
-use crate::queue::{Admission, RequestQueue, ServerRequest, ServerStats};
+use crate::queue::{Admission, BatchPolicy, Batching, RequestQueue, ServerRequest, ServerStats};
 use crate::status::{RosError, StatusCode};
 
 /// How a service instance listens, checks and queues.
@@ -71,7 +71,12 @@ pub struct ServerConfig {
     pub tls_certificate_file: Option<PathBuf>,
     /// PEM file of the private key of `tls_certificate_file`.
     pub tls_key_file: Option<PathBuf>,
+    /// How workers' batches are formed, for every method and for some methods on their own.
+    pub batching: Batching,
 }
+
+/// The options that may also be given for one method, as `<option>@<method>`.
+const PER_METHOD_OPTIONS: [&str; 2] = ["maxBatchSize", "maxBatchDelayMicros"];
 
 impl Default for ServerConfig {
     /// The defaults of `options.properties`.
@@ -96,7 +101,49 @@ impl ServerConfig {
         K: AsRef<str>,
         V: Into<String>,
     {
-        let options = Options::new(Side::Server, given)?;
+        let mut shared = Vec::new();
+        let mut per_method: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for (name, value) in given {
+            match name.as_ref().split_once('@') {
+                Some((option, method)) if PER_METHOD_OPTIONS.contains(&option) => {
+                    per_method
+                        .entry(method.to_string())
+                        .or_default()
+                        .push((option.to_string(), value.into()));
+                }
+                _ => shared.push((name.as_ref().to_string(), value.into())),
+            }
+        }
+        let options = Options::new(Side::Server, shared)?;
+        let default_batch = BatchPolicy {
+            max_size: options.int("maxBatchSize")?,
+            max_delay: options.micros("maxBatchDelayMicros")?,
+        };
+        let mut method_batches = BTreeMap::new();
+        for (method, given) in per_method {
+            if !methods.is_empty() && !methods.contains(&method) {
+                return Err(RosError::invalid_argument(format!(
+                    "batching is set for method '{}', which the instance does not have (its \
+                     methods: {})",
+                    crate::status::echo(&method),
+                    methods.iter().cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+            let own = Options::new(Side::Server, given)?;
+            let policy = BatchPolicy {
+                max_size: if own.is_given("maxBatchSize") {
+                    own.int("maxBatchSize")?
+                } else {
+                    default_batch.max_size
+                },
+                max_delay: if own.is_given("maxBatchDelayMicros") {
+                    own.micros("maxBatchDelayMicros")?
+                } else {
+                    default_batch.max_delay
+                },
+            };
+            method_batches.insert(method, policy);
+        }
         let config = ServerConfig {
             bind_host: options
                 .text("bindHost")
@@ -114,6 +161,10 @@ impl ServerConfig {
             handshake_timeout: options.millis("handshakeTimeoutMillis")?,
             tls_certificate_file: options.text("tlsCertificateFile").map(PathBuf::from),
             tls_key_file: options.text("tlsKeyFile").map(PathBuf::from),
+            batching: Batching {
+                default: default_batch,
+                methods: method_batches,
+            },
         };
         if config.tls_certificate_file.is_some() != config.tls_key_file.is_some() {
             return Err(RosError::invalid_argument(
@@ -132,7 +183,7 @@ impl ServerConfig {
     }
 
     /// The options by name, as [`ServerConfig::from_options`] takes them, without the token.
-    pub fn to_options(&self) -> Vec<(&'static str, String)> {
+    pub fn to_options(&self) -> Vec<(String, String)> {
         let mut options = vec![
             ("bindHost", self.bind_host.clone()),
             ("port", self.port.to_string()),
@@ -145,10 +196,29 @@ impl ServerConfig {
             ("keepAliveTimeoutMillis", to_millis(self.keepalive_timeout)),
             ("maxConnections", self.max_connections.to_string()),
             ("handshakeTimeoutMillis", to_millis(self.handshake_timeout)),
+            ("maxBatchSize", self.batching.default.max_size.to_string()),
+            (
+                "maxBatchDelayMicros",
+                to_micros(self.batching.default.max_delay),
+            ),
         ];
         if let (Some(certificate), Some(key)) = (&self.tls_certificate_file, &self.tls_key_file) {
             options.push(("tlsCertificateFile", certificate.display().to_string()));
             options.push(("tlsKeyFile", key.display().to_string()));
+        }
+        let mut options: Vec<(String, String)> = options
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value))
+            .collect();
+        for (method, policy) in &self.batching.methods {
+            options.push((
+                format!("maxBatchSize@{method}"),
+                policy.max_size.to_string(),
+            ));
+            options.push((
+                format!("maxBatchDelayMicros@{method}"),
+                to_micros(policy.max_delay),
+            ));
         }
         options
     }
@@ -193,7 +263,10 @@ impl RosServer {
             .local_addr()
             .map_err(|e| RosError::internal(format!("cannot read bound address: {e}")))?;
 
-        let queue = Arc::new(RequestQueue::new(config.queue_capacity));
+        let queue = Arc::new(RequestQueue::new(
+            config.queue_capacity,
+            config.batching.clone(),
+        ));
         let refusals = Arc::new(Refusals::default());
         let handler = Handler {
             queue: queue.clone(),
@@ -293,7 +366,9 @@ impl RosServer {
     }
 
     /// Blocks the calling (non-Tokio) thread for up to `timeout` until requests arrive, and takes
-    /// at most `max` of them. An empty batch means the timeout passed or the server shut down.
+    /// a batch of at most `max` requests of one method, formed by the method's [`BatchPolicy`]
+    /// (a batch waiting to fill may hold the thread past `timeout`, up to the policy's delay). An
+    /// empty batch means the timeout passed or the server shut down.
     pub fn poll(&self, max: usize, timeout: Duration) -> Vec<ServerRequest> {
         self.queue.poll(max, timeout)
     }
@@ -302,6 +377,14 @@ impl RosServer {
     /// result is discarded).
     pub fn complete(&self, id: u64, outcome: Result<Bytes, RosError>) -> bool {
         self.queue.complete(id, outcome)
+    }
+
+    /// Delivers the outcomes of a polled batch at once. Returns how many found their caller.
+    pub fn complete_all(
+        &self,
+        outcomes: impl IntoIterator<Item = (u64, Result<Bytes, RosError>)>,
+    ) -> usize {
+        self.queue.complete_all(outcomes)
     }
 
     /// Counters and latencies of the instance.

@@ -351,13 +351,13 @@ pub(crate) fn read_options(
 }
 
 /// Options as `[name, value, name, value, ...]`.
-pub(crate) fn options_array<'local>(
+pub(crate) fn options_array<'local, N: AsRef<str>>(
     env: &mut Env<'local>,
-    options: &[(&str, String)],
+    options: &[(N, String)],
 ) -> jni::errors::Result<JObjectArray<'local, JString<'local>>> {
     let flat: Vec<&str> = options
         .iter()
-        .flat_map(|(name, value)| [*name, value.as_str()])
+        .flat_map(|(name, value)| [name.as_ref(), value.as_str()])
         .collect();
     string_array(env, flat.into_iter())
 }

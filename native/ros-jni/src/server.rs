@@ -14,7 +14,9 @@
 
 use std::time::{Duration, Instant};
 
-use jni::objects::{JByteArray, JClass, JLongArray, JObject, JObjectArray, JString, JValue};
+use jni::objects::{
+    JByteArray, JClass, JIntArray, JLongArray, JObject, JObjectArray, JString, JValue,
+};
 use jni::sys::{jboolean, jint, jlong, jvalue};
 use jni::{Env, EnvUnowned};
 use ros_core::{RosError, RosServer, ServerConfig, ServerRequest};
@@ -190,6 +192,48 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverFail
         let handle = unsafe { handle(pointer) };
         let error = RosError::new(status_from_java(code)?, message.try_to_string(env)?);
         Ok(handle.server.complete(id as u64, Err(error)))
+    })
+    .resolve::<ThrowRosException>()
+}
+
+/// Delivers a batch's outcomes in one crossing: for each `ids[i]`, `results[i]` when `codes[i]`
+/// is 0 (OK), else the error `codes[i]` with `messages[i]`. Returns how many found their caller.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverCompleteAll<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    pointer: jlong,
+    ids: JLongArray<'local>,
+    results: JObjectArray<'local, JByteArray<'local>>,
+    codes: JIntArray<'local>,
+    messages: JObjectArray<'local, JString<'local>>,
+) -> jint {
+    env.with_env(|env| -> NativeResult<jint> {
+        // SAFETY: Java passes a live handle.
+        let handle = unsafe { handle(pointer) };
+        let count = ids.len(env)?;
+        if results.len(env)? != count || codes.len(env)? != count || messages.len(env)? != count {
+            return Err(RosError::invalid_argument("batch outcome arrays differ in length").into());
+        }
+        let mut id_values = vec![0i64; count];
+        ids.get_region(env, 0, &mut id_values)?;
+        let mut code_values = vec![0i32; count];
+        codes.get_region(env, 0, &mut code_values)?;
+        let mut outcomes = Vec::with_capacity(count);
+        for (i, (&id, &code)) in id_values.iter().zip(&code_values).enumerate() {
+            // A frame per element keeps the local references of a large batch bounded.
+            let outcome = env.with_local_frame(2, |env| -> NativeResult<_> {
+                if code == 0 {
+                    let result = results.get_element(env, i)?;
+                    Ok(Ok(bytes::Bytes::from(env.convert_byte_array(&result)?)))
+                } else {
+                    let message = messages.get_element(env, i)?.try_to_string(env)?;
+                    Ok(Err(RosError::new(status_from_java(code)?, message)))
+                }
+            })?;
+            outcomes.push((id as u64, outcome));
+        }
+        Ok(handle.server.complete_all(outcomes) as jint)
     })
     .resolve::<ThrowRosException>()
 }

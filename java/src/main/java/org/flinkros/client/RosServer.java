@@ -82,9 +82,12 @@ public final class RosServer implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code timeout} for requests and takes at most {@code maxBatch} of them, oldest
-     * first. Requests whose caller's deadline passed while queued are answered {@link
-     * StatusCode#DEADLINE_EXCEEDED} and not returned.
+     * Waits up to {@code timeout} for requests and takes a batch of at most {@code maxBatch}
+     * requests of one method: the method of the oldest queued request, and its requests oldest
+     * first. The method's batch options ({@link RosServerOptions.Builder#maxBatchSize}, {@link
+     * RosServerOptions.Builder#maxBatchDelay}) bound the batch; a batch that waits to fill may keep
+     * the caller past {@code timeout}, up to the batch delay. Requests whose caller's deadline
+     * passed while queued are answered {@link StatusCode#DEADLINE_EXCEEDED} and not returned.
      *
      * @return the requests; empty when the timeout passed or the server is closed
      */
@@ -114,6 +117,20 @@ public final class RosServer implements AutoCloseable {
     public boolean fail(long requestId, StatusCode code, String message) {
         Objects.requireNonNull(code, "code");
         return handle.fail(requestId, code.value(), String.valueOf(message));
+    }
+
+    /**
+     * Delivers many answers at once, in one crossing into the runtime.
+     *
+     * @return how many found their caller (the others' callers went away, or the server closed)
+     */
+    public int completeAll(RosServerReplies replies) {
+        Objects.requireNonNull(replies, "replies");
+        if (replies.size() == 0) {
+            return 0;
+        }
+        return handle.completeAll(
+                replies.ids(), replies.results(), replies.codes(), replies.messages());
     }
 
     /** Counters and latencies of this instance; after {@link #close()}, its final figures. */

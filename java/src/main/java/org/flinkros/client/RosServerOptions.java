@@ -27,7 +27,9 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -55,6 +57,10 @@ public final class RosServerOptions implements Serializable {
     private final Duration handshakeTimeout;
     @Nullable private final String tlsCertificateFile;
     @Nullable private final String tlsKeyFile;
+    private final int maxBatchSize;
+    private final Duration maxBatchDelay;
+    private final TreeMap<String, Integer> methodMaxBatchSize;
+    private final TreeMap<String, Duration> methodMaxBatchDelay;
 
     private RosServerOptions(Builder builder) {
         this.bindHost = builder.bindHost;
@@ -69,6 +75,10 @@ public final class RosServerOptions implements Serializable {
         this.handshakeTimeout = builder.handshakeTimeout;
         this.tlsCertificateFile = builder.tlsCertificateFile;
         this.tlsKeyFile = builder.tlsKeyFile;
+        this.maxBatchSize = builder.maxBatchSize;
+        this.maxBatchDelay = builder.maxBatchDelay;
+        this.methodMaxBatchSize = new TreeMap<>(builder.methodMaxBatchSize);
+        this.methodMaxBatchDelay = new TreeMap<>(builder.methodMaxBatchDelay);
     }
 
     /** A builder with the defaults. */
@@ -96,6 +106,10 @@ public final class RosServerOptions implements Serializable {
         builder.handshakeTimeout = handshakeTimeout;
         builder.tlsCertificateFile = tlsCertificateFile;
         builder.tlsKeyFile = tlsKeyFile;
+        builder.maxBatchSize = maxBatchSize;
+        builder.maxBatchDelay = maxBatchDelay;
+        builder.methodMaxBatchSize.putAll(methodMaxBatchSize);
+        builder.methodMaxBatchDelay.putAll(methodMaxBatchDelay);
         return builder;
     }
 
@@ -190,6 +204,39 @@ public final class RosServerOptions implements Serializable {
     }
 
     /**
+     * Most requests a worker takes in one batch, for methods without a size of their own. A batch
+     * holds requests of one method; an operator that answers one request at a time polls one
+     * anyway. Default 64.
+     */
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    /**
+     * How long a batch that is not full may wait for more requests, counted from when its oldest
+     * request was queued, for methods without a delay of their own. Default zero: a worker takes
+     * what is queued and never waits for a batch to fill.
+     */
+    public Duration maxBatchDelay() {
+        return maxBatchDelay;
+    }
+
+    /** The methods with batching of their own ({@link Builder#batching}). */
+    public Set<String> batchingMethods() {
+        return Collections.unmodifiableSet(methodMaxBatchSize.keySet());
+    }
+
+    /** The most requests in one batch of {@code method}. */
+    public int maxBatchSize(String method) {
+        return methodMaxBatchSize.getOrDefault(method, maxBatchSize);
+    }
+
+    /** How long a batch of {@code method} may wait to fill. */
+    public Duration maxBatchDelay(String method) {
+        return methodMaxBatchDelay.getOrDefault(method, maxBatchDelay);
+    }
+
+    /**
      * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
      * {@code options.properties}; the methods travel on their own.
      */
@@ -203,7 +250,18 @@ public final class RosServerOptions implements Serializable {
                                 "keepAliveIntervalMillis", OptionTable.millis(keepAliveInterval),
                                 "keepAliveTimeoutMillis", OptionTable.millis(keepAliveTimeout),
                                 "maxConnections", Integer.toString(maxConnections),
-                                "handshakeTimeoutMillis", OptionTable.millis(handshakeTimeout)));
+                                "handshakeTimeoutMillis", OptionTable.millis(handshakeTimeout),
+                                "maxBatchSize", Integer.toString(maxBatchSize),
+                                "maxBatchDelayMicros", OptionTable.micros(maxBatchDelay)));
+        methodMaxBatchSize.forEach(
+                (method, size) ->
+                        pairs.addAll(Arrays.asList("maxBatchSize@" + method, size.toString())));
+        methodMaxBatchDelay.forEach(
+                (method, delay) ->
+                        pairs.addAll(
+                                Arrays.asList(
+                                        "maxBatchDelayMicros@" + method,
+                                        OptionTable.micros(delay))));
         if (bindHost != null) {
             pairs.addAll(Arrays.asList("bindHost", bindHost));
         }
@@ -244,6 +302,14 @@ public final class RosServerOptions implements Serializable {
                 + tlsCertificateFile
                 + ", tlsKeyFile="
                 + tlsKeyFile
+                + ", maxBatchSize="
+                + maxBatchSize
+                + ", maxBatchDelay="
+                + maxBatchDelay
+                + (methodMaxBatchSize.isEmpty() ? "" : ", methodMaxBatchSize=" + methodMaxBatchSize)
+                + (methodMaxBatchDelay.isEmpty()
+                        ? ""
+                        : ", methodMaxBatchDelay=" + methodMaxBatchDelay)
                 + '}';
     }
 
@@ -262,6 +328,10 @@ public final class RosServerOptions implements Serializable {
         private Duration handshakeTimeout = T.defaultDuration("handshakeTimeout");
         @Nullable private String tlsCertificateFile;
         @Nullable private String tlsKeyFile;
+        private int maxBatchSize = T.defaultInt("maxBatchSize");
+        private Duration maxBatchDelay = T.defaultMicros("maxBatchDelay");
+        private final Map<String, Integer> methodMaxBatchSize = new TreeMap<>();
+        private final Map<String, Duration> methodMaxBatchDelay = new TreeMap<>();
 
         private Builder() {}
 
@@ -347,6 +417,29 @@ public final class RosServerOptions implements Serializable {
                             : Preconditions.notBlank("tlsCertificateFile", certificateFile);
             this.tlsKeyFile =
                     keyFile == null ? null : Preconditions.notBlank("tlsKeyFile", keyFile);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#maxBatchSize()}. */
+        public Builder maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = T.checkInt("maxBatchSize", maxBatchSize);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#maxBatchDelay()}. */
+        public Builder maxBatchDelay(Duration maxBatchDelay) {
+            this.maxBatchDelay = T.checkMicros("maxBatchDelay", maxBatchDelay);
+            return this;
+        }
+
+        /**
+         * Batching of one method: at most {@code maxBatchSize} requests per batch, waiting up to
+         * {@code maxBatchDelay} for a batch to fill (see {@link RosServerOptions#maxBatchDelay()}).
+         */
+        public Builder batching(String method, int maxBatchSize, Duration maxBatchDelay) {
+            Preconditions.notBlank("method", method);
+            methodMaxBatchSize.put(method, T.checkInt("maxBatchSize", maxBatchSize));
+            methodMaxBatchDelay.put(method, T.checkMicros("maxBatchDelay", maxBatchDelay));
             return this;
         }
 

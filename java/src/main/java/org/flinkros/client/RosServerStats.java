@@ -27,6 +27,7 @@ public final class RosServerStats {
     private final long rejectedConnections;
     private final long handshakeTimeouts;
     private final long dispatched;
+    private final long batches;
     private final long cancelledQueued;
     private final long expiredQueued;
     private final long completed;
@@ -45,6 +46,7 @@ public final class RosServerStats {
         this.rejectedConnections = stats.get("rejectedConnections");
         this.handshakeTimeouts = stats.get("handshakeTimeouts");
         this.dispatched = stats.get("dispatched");
+        this.batches = stats.get("batches");
         this.cancelledQueued = stats.get("cancelledQueued");
         this.expiredQueued = stats.get("expiredQueued");
         this.completed = stats.get("completed");
@@ -95,6 +97,11 @@ public final class RosServerStats {
     /** Requests taken by workers. */
     public long dispatched() {
         return dispatched;
+    }
+
+    /** Batches taken by workers; {@code dispatched() / batches()} is the mean batch size. */
+    public long batches() {
+        return batches;
     }
 
     /**
@@ -161,6 +168,8 @@ public final class RosServerStats {
                 + handshakeTimeouts
                 + ", dispatched="
                 + dispatched
+                + ", batches="
+                + batches
                 + ", cancelledQueued="
                 + cancelledQueued
                 + ", expiredQueued="

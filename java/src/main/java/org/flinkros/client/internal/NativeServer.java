@@ -68,6 +68,15 @@ public final class NativeServer {
         return handle.applyIfOpen(pointer -> serverFail(pointer, id, code, message), false);
     }
 
+    /**
+     * Answers many requests in one crossing: a result where {@code codes[i]} is 0, else that error
+     * with {@code messages[i]}. Returns how many found their caller; 0 once the server closed.
+     */
+    public int completeAll(long[] ids, byte[][] results, int[] codes, String[] messages) {
+        return handle.applyIfOpen(
+                pointer -> serverCompleteAll(pointer, ids, results, codes, messages), 0);
+    }
+
     /** The stats; after {@link #close()}, the final figures. */
     public NamedStats stats() {
         return NamedStats.server(handle.applyReadOnly(NativeServer::serverStats));
@@ -94,6 +103,9 @@ public final class NativeServer {
     private static native boolean serverComplete(long handle, long id, byte[] result);
 
     private static native boolean serverFail(long handle, long id, int code, String message);
+
+    private static native int serverCompleteAll(
+            long handle, long[] ids, byte[][] results, int[] codes, String[] messages);
 
     private static native void serverClose(long handle);
 

@@ -129,6 +129,44 @@ public final class OptionTable {
         return value;
     }
 
+    /** The default of the duration option {@code <name>Micros}. */
+    public Duration defaultMicros(String name) {
+        return Duration.ofNanos(Math.multiplyExact(defaultLong(name + "Micros"), 1000L));
+    }
+
+    /**
+     * Returns {@code value} if its microseconds (a part of one counting as one) are within the
+     * limits of the duration option {@code <name>Micros}.
+     */
+    public Duration checkMicros(String name, Duration value) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        Spec spec = spec(name + "Micros");
+        long micros = value.isNegative() ? -1 : toMicrosSaturated(value);
+        boolean below = spec.min != null && micros < Long.parseLong(spec.min);
+        boolean above = spec.max != null && micros > Long.parseLong(spec.max);
+        if (below || above) {
+            throw new IllegalArgumentException(
+                    name + " must be " + spec.range(" µs") + ", got " + value);
+        }
+        return value;
+    }
+
+    /** The value of a microsecond option as the runtime takes it; a part of one counts as one. */
+    public static String micros(Duration value) {
+        return Long.toString(toMicrosSaturated(value));
+    }
+
+    private static long toMicrosSaturated(Duration value) {
+        try {
+            long nanos = value.toNanos();
+            return nanos / 1000 + (nanos % 1000 > 0 ? 1 : 0);
+        } catch (ArithmeticException overflow) {
+            return value.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
     /** The value of a duration option as the runtime takes it: whole milliseconds. */
     public static String millis(Duration value) {
         return Long.toString(toMillisSaturated(value));

@@ -292,15 +292,16 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         @Override
         public RosServerOptions serverOptions() {
             RosServerOptions options = descriptor.serverOptions();
-            return options.toBuilder()
-                    .bindHost(
-                            BindAddress.of(
-                                    options.bindHost(),
-                                    context.getConfiguration(),
-                                    advertisedHost()))
-                    .methods(descriptor.operator().methods())
-                    .token(token)
-                    .build();
+            RosServerOptions.Builder builder =
+                    options.toBuilder()
+                            .bindHost(
+                                    BindAddress.of(
+                                            options.bindHost(),
+                                            context.getConfiguration(),
+                                            advertisedHost()))
+                            .methods(descriptor.operator().methods())
+                            .token(token);
+            return InstanceBatching.apply(builder, options, descriptor.operator()).build();
         }
 
         @Override

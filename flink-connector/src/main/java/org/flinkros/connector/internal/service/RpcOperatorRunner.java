@@ -15,8 +15,11 @@ package org.flinkros.connector.internal.service;
 
 import org.flinkros.client.RosException;
 import org.flinkros.client.RosServer;
+import org.flinkros.client.RosServerReplies;
 import org.flinkros.client.RosServerRequest;
 import org.flinkros.client.StatusCode;
+import org.flinkros.connector.BatchRpcOperator;
+import org.flinkros.connector.RpcBatch;
 import org.flinkros.connector.RpcOperator;
 import org.flinkros.connector.internal.FlinkInternals;
 
@@ -36,10 +39,13 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The run loop of one instance: {@code concurrency} threads (one by default, hence serial
- * invocation) that take requests from the instance's server and run the user's operator on each.
+ * invocation) that take requests from the instance's server and run the user's operator on them.
  *
- * <p>Each thread takes one request per poll on purpose: a request still in the server's queue can
- * be cancelled (its caller went away or restarted), one taken by a worker cannot.
+ * <p>For a {@link BatchRpcOperator} each thread takes a batch of one method per poll (formed by the
+ * server's batch options), hands it to the operator in one call and answers it in one crossing into
+ * the runtime. For any other operator each thread takes one request per poll on purpose: a request
+ * still in the server's queue can be cancelled (its caller went away or restarted), one taken by a
+ * worker cannot.
  */
 @Internal
 final class RpcOperatorRunner implements AutoCloseable {
@@ -97,14 +103,20 @@ final class RpcOperatorRunner implements AutoCloseable {
     }
 
     private void run() {
+        boolean batches = operator instanceof BatchRpcOperator;
+        RosServerReplies replies = new RosServerReplies(64);
         try {
             while (running) {
-                List<RosServerRequest> batch = server.poll(1, POLL_TIMEOUT);
-                if (!batch.isEmpty()) {
-                    batchSizes.update(batch.size());
+                List<RosServerRequest> batch =
+                        server.poll(batches ? Integer.MAX_VALUE : 1, POLL_TIMEOUT);
+                if (batch.isEmpty()) {
+                    continue;
                 }
-                for (RosServerRequest request : batch) {
-                    handle(request);
+                batchSizes.update(batch.size());
+                if (batches) {
+                    handleBatch(batch, replies);
+                } else {
+                    handle(batch.get(0));
                 }
             }
         } catch (Throwable t) {
@@ -140,9 +152,37 @@ final class RpcOperatorRunner implements AutoCloseable {
         }
     }
 
+    private void handleBatch(List<RosServerRequest> requests, RosServerReplies replies) {
+        String method = requests.get(0).method();
+        RpcBatch batch = RpcBatch.of(requests);
+        try {
+            ((BatchRpcOperator) operator).invokeBatch(method, batch);
+        } catch (RosException e) {
+            batch.failUnanswered(e.code(), e.description());
+        } catch (Exception e) {
+            batch.failUnanswered(StatusCode.INTERNAL, describe(method, e));
+        } catch (Error e) {
+            // The instance is broken (e.g. out of memory): the callers retry elsewhere.
+            batch.failUnanswered(StatusCode.UNAVAILABLE, "service instance failed: " + e);
+            answer(batch, method, replies);
+            throw e;
+        }
+        answer(batch, method, replies);
+    }
+
+    private void answer(RpcBatch batch, String method, RosServerReplies replies) {
+        batch.answer(replies, method);
+        server.completeAll(replies);
+        replies.clear();
+    }
+
     private static String describe(RosServerRequest request, Exception e) {
+        return describe(request.method(), e);
+    }
+
+    private static String describe(String method, Exception e) {
         return "RpcOperator failed on method '"
-                + request.method()
+                + method
                 + "': "
                 + e
                 + "\nRemote stack trace:\n"

@@ -19,9 +19,9 @@ import org.flinkros.tests.cluster.ClusterClasspath;
 import org.flinkros.tests.cluster.FlinkProcessCluster;
 import org.flinkros.tests.cluster.FlinkRest;
 import org.flinkros.tests.cluster.FlinkRest.Subtask;
-import org.flinkros.tests.cluster.FlinkRest.Vertex;
 import org.flinkros.tests.cluster.JobJar;
 import org.flinkros.tests.cluster.Poll;
+import org.flinkros.tests.cluster.TaskLayout;
 import org.flinkros.tests.job.SquareJob;
 import org.flinkros.tests.job.SquareOperator;
 import org.flinkros.tests.job.ThrottleUntilReleased;
@@ -38,12 +38,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -140,7 +137,7 @@ class SharedTaskManagerKillITCase {
 
         JobResult result = cluster.awaitResult(job, STEP_TIMEOUT.multipliedBy(3));
         assertThat(result.getSerializedThrowable()).isEmpty();
-        assertExactlyOnce(SinkOutput.finishedLines(output), records);
+        SinkOutput.assertEveryNumberSquaredOnce(SinkOutput.finishedLines(output), records);
         LOG.info(
                 "{} kills of TaskManagers hosting an instance and a data-plane task (model load {}"
                         + " s), as 'kill: instance serving again after s / checkpoint completed"
@@ -211,25 +208,18 @@ class SharedTaskManagerKillITCase {
         cluster.addTaskManager("tm-" + nextTaskManager++, STEP_TIMEOUT);
     }
 
-    /** What runs where: task names (service instances as "instance-i") by TaskManager id. */
+    /** What runs where: task names by TaskManager id; every task must be running. */
     private Map<String, List<String>> tasksByTaskManager() throws Exception {
-        Map<String, List<String>> tasks = new TreeMap<>();
-        for (Vertex vertex : rest.vertices(job)) {
-            boolean service = vertex.name.contains(SERVICE_VERTEX);
-            for (Subtask subtask : vertex.subtasks) {
-                assertThat(subtask.isRunning()).as("%s %s", vertex.name, subtask).isTrue();
-                tasks.computeIfAbsent(subtask.taskManagerId, tm -> new ArrayList<>())
-                        .add((service ? "instance-" : "data-plane-") + subtask.index);
-            }
-        }
-        return tasks;
+        TaskLayout layout = TaskLayout.of(rest, job, SERVICE_VERTEX);
+        assertThat(layout.allRunning()).as("all tasks running: %s", layout).isTrue();
+        return layout.tasksByTaskManager();
     }
 
     private static String sharedTaskManager(Map<String, List<String>> tasks) {
         for (Map.Entry<String, List<String>> entry : tasks.entrySet()) {
             List<String> here = entry.getValue();
-            if (here.stream().anyMatch(t -> t.startsWith("instance-"))
-                    && here.stream().anyMatch(t -> t.startsWith("data-plane-"))) {
+            if (here.stream().anyMatch(t -> t.startsWith(TaskLayout.INSTANCE))
+                    && here.stream().anyMatch(t -> t.startsWith(TaskLayout.DATA_PLANE))) {
                 return entry.getKey();
             }
         }
@@ -247,36 +237,15 @@ class SharedTaskManagerKillITCase {
     }
 
     private JobGraph jobGraph(long records) throws Exception {
-        Path jar =
-                JobJar.build(
-                        work.resolve("square-job.jar"),
-                        List.of(
-                                ClusterClasspath.location(RosClient.class),
-                                ClusterClasspath.location(RosServices.class)),
-                        SquareJob.class);
-        JobGraph graph =
+        return JobJar.attach(
                 SquareJob.build(
                         records,
                         output,
                         DATA_PARALLELISM,
                         new SquareOperator(SquareJob.MODEL_COST, MODEL_LOAD, markers),
                         new ThrottleUntilReleased(release, RECORDS_PER_SECOND),
-                        true);
-        graph.addJar(new org.apache.flink.core.fs.Path(jar.toUri()));
-        graph.setClasspaths(Collections.emptyList());
-        return graph;
-    }
-
-    /** Every number exactly once, with its square ({@code x,square,instance,pid,retries}). */
-    private static void assertExactlyOnce(List<String> lines, long records) {
-        Set<Long> seen = new TreeSet<>();
-        for (String line : lines) {
-            String[] fields = line.split(",");
-            long x = Long.parseLong(fields[0]);
-            assertThat(seen.add(x)).as("duplicate output for %s", x).isTrue();
-            assertThat(Long.parseLong(fields[1])).as("square of %s", x).isEqualTo(x * x);
-        }
-        assertThat(seen).hasSize((int) records);
-        assertThat(seen).allSatisfy(x -> assertThat(x).isBetween(0L, records - 1));
+                        true),
+                work.resolve("square-job.jar"),
+                SquareJob.class);
     }
 }

@@ -20,6 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What a FileSink has committed: the lines of its finished part files. In-progress and pending
@@ -60,5 +64,21 @@ final class SinkOutput {
             }
         }
         return lines;
+    }
+
+    /**
+     * Checks that the square job's output ({@code x,square,...} lines) holds every number from 0 to
+     * {@code records - 1} exactly once, with its square.
+     */
+    static void assertEveryNumberSquaredOnce(List<String> lines, long records) {
+        Set<Long> seen = new TreeSet<>();
+        for (String line : lines) {
+            String[] fields = line.split(",");
+            long x = Long.parseLong(fields[0]);
+            assertThat(seen.add(x)).as("duplicate output for %s", x).isTrue();
+            assertThat(Long.parseLong(fields[1])).as("square of %s", x).isEqualTo(x * x);
+        }
+        assertThat(seen).hasSize((int) records);
+        assertThat(seen).allSatisfy(x -> assertThat(x).isBetween(0L, records - 1));
     }
 }

@@ -23,6 +23,7 @@ import org.flinkros.tests.cluster.FlinkRest.Vertex;
 import org.flinkros.tests.cluster.JobJar;
 import org.flinkros.tests.cluster.Poll;
 import org.flinkros.tests.job.SquareJob;
+import org.flinkros.tests.job.SquareOperator;
 
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.runtime.jobgraph.JobGraph;
@@ -33,9 +34,10 @@ import org.junit.jupiter.api.Timeout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -50,6 +52,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * instance must come back on another TaskManager, the calls in flight on it must complete on the
  * survivor (no record fails, so the data plane never restarts), and the exactly-once output must be
  * complete.
+ *
+ * <p>So that the test knows exactly how many calls the kill hits, the instance is frozen first: it
+ * stops answering, and its own gauges (executing plus queued) say how many calls it holds once that
+ * number stops changing. Each of them must be sent again once, and only them: the client's retry
+ * count grows by exactly that number.
  */
 class TaskManagerKillITCase {
     private static final Logger LOG = LoggerFactory.getLogger(TaskManagerKillITCase.class);
@@ -62,6 +69,7 @@ class TaskManagerKillITCase {
     private final Path work =
             ClusterClasspath.location(getClass()).resolveSibling("process-cluster");
     private final Path output = work.resolve("output");
+    private final Path markers = work.resolve("markers");
     private FlinkProcessCluster cluster;
     private FlinkRest rest;
     private JobID job;
@@ -78,6 +86,7 @@ class TaskManagerKillITCase {
                         work, classpath, TASK_MANAGERS, clusterConfig(), STEP_TIMEOUT)) {
             cluster = started;
             rest = cluster.rest();
+            Files.createDirectories(markers);
             try {
                 killAnInstanceWhileTheJobRuns();
             } catch (Throwable t) {
@@ -87,9 +96,14 @@ class TaskManagerKillITCase {
         }
     }
 
-    /** Slots spread over the TaskManagers: each service instance gets a TaskManager of its own. */
+    /**
+     * Slots spread over the TaskManagers: each service instance gets a TaskManager of its own. The
+     * JobManager refreshes the metrics it serves over REST often, so that the test reads them.
+     */
     private static Map<String, String> clusterConfig() {
-        return FlinkProcessCluster.failoverConfig(10, "1 s");
+        Map<String, String> config = FlinkProcessCluster.failoverConfig(10, "1 s");
+        config.put("metrics.fetcher.update-interval", "200 ms");
+        return config;
     }
 
     private void killAnInstanceWhileTheJobRuns() throws Exception {
@@ -108,6 +122,8 @@ class TaskManagerKillITCase {
                 });
         Subtask victim = instanceAlone(rest.vertices(job));
         long victimPid = cluster.pid(victim.taskManagerId);
+        SquareOperator.freeze(markers, victimPid);
+        InFlight held = callsHeldBy(victim.index);
         long committedBefore = SinkOutput.finishedLines(output).size();
         long killed = System.nanoTime();
         cluster.kill(victim.taskManagerId);
@@ -149,8 +165,9 @@ class TaskManagerKillITCase {
                 "Killed {} (pid {}) hosting instance {} after {} committed records. The JobManager"
                         + " noticed after {} s ({}); the instance was back on {} after {} s"
                         + " (attempt {}). The job finished {} s after submission, {} s after the"
-                        + " kill: {} records, served by {} (instance@pid); calls sent again to"
-                        + " another instance: {}; failures: {}",
+                        + " kill: {} records, served by {} (instance@pid); calls held by the"
+                        + " frozen instance: {}; calls sent again to another instance: {};"
+                        + " failures: {}",
                 victim.taskManagerId,
                 victimPid,
                 victim.index,
@@ -164,11 +181,15 @@ class TaskManagerKillITCase {
                 seconds(finished - killed),
                 RECORDS,
                 servedBy,
+                held,
                 retries,
                 failures);
 
-        // The kill hit calls in flight (the service is always busy); they went to the survivor.
-        assertThat(retries).isPositive();
+        // The kill hit calls in flight, and each of them, and no other, went to the survivor once.
+        assertThat(held.calls).isPositive();
+        assertThat(retries - held.clientRetries)
+                .as("calls sent again after the kill, against %s", held)
+                .isEqualTo(held.calls);
         // The instance served calls before the kill, and again from its new TaskManager.
         assertThat(servedBy)
                 .containsKey(victim.index + "@" + victimPid)
@@ -176,14 +197,95 @@ class TaskManagerKillITCase {
         assertOnlyTheInstanceRestarted(victim.index, back.attempt, failures);
     }
 
+    /** What a frozen instance holds, read from its gauges, and the client's retries then. */
+    private static final class InFlight {
+        final long calls;
+        final long clientRetries;
+
+        InFlight(long calls, long clientRetries) {
+            this.calls = calls;
+            this.clientRetries = clientRetries;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof InFlight
+                    && ((InFlight) other).calls == calls
+                    && ((InFlight) other).clientRetries == clientRetries;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(calls * 31 + clientRetries);
+        }
+
+        @Override
+        public String toString() {
+            return calls + " (client retries then: " + clientRetries + ")";
+        }
+    }
+
+    /**
+     * The calls the frozen instance holds (executing plus queued) once that number and the client's
+     * retry count have stayed the same for a second: the instance answers nothing, and the client
+     * sends it no more once it holds more than the survivor.
+     */
+    private InFlight callsHeldBy(int instance) throws Exception {
+        InFlight[] previous = {null};
+        long[] since = {0};
+        return Poll.until(
+                "instance " + instance + " frozen with a steady number of calls",
+                STEP_TIMEOUT,
+                () -> {
+                    cluster.checkAlive();
+                    Map<String, Long> server =
+                            rest.subtaskMetrics(
+                                    job,
+                                    rest.vertexNamed(job, SERVICE_VERTEX),
+                                    instance,
+                                    ".ros.executing",
+                                    ".ros.queueDepth");
+                    InFlight now =
+                            new InFlight(
+                                    server.get(".ros.executing") + server.get(".ros.queueDepth"),
+                                    clientRetries());
+                    if (server.get(".ros.executing") != 1 || !now.equals(previous[0])) {
+                        previous[0] = now;
+                        since[0] = System.nanoTime();
+                        return null;
+                    }
+                    return System.nanoTime() - since[0] >= TimeUnit.SECONDS.toNanos(1) ? now : null;
+                });
+    }
+
+    /** The data-plane client's retry count (the one data-plane subtask). */
+    private long clientRetries() throws Exception {
+        IOException notYet = new IOException("no data-plane vertex reports client metrics");
+        for (Vertex vertex : rest.vertices(job)) {
+            if (!vertex.name.contains(SERVICE_VERTEX)) {
+                try {
+                    return rest.subtaskMetrics(job, vertex, 0, ".ros.retries").get(".ros.retries");
+                } catch (IOException e) {
+                    notYet.addSuppressed(e);
+                }
+            }
+        }
+        throw notYet;
+    }
+
     /** The job graph, with the job jar a user would submit: flink-ros and the job's classes. */
     private JobGraph jobGraphWithJar() throws Exception {
-        Path jar =
-                JobJar.build(
-                        work.resolve("square-job.jar"),
-                        List.of(
-                                ClusterClasspath.location(RosClient.class),
-                                ClusterClasspath.location(RosServices.class)),
+        Path jar = work.resolve("square-job.jar");
+        JobGraph graph =
+                JobJar.attach(
+                        SquareJob.build(
+                                RECORDS,
+                                output,
+                                1,
+                                new SquareOperator(SquareJob.MODEL_COST, Duration.ZERO, markers),
+                                null,
+                                false),
+                        jar,
                         SquareJob.class);
         assertThat(JobJar.entries(jar))
                 .contains(
@@ -191,9 +293,6 @@ class TaskManagerKillITCase {
                         "org/flinkros/connector/RosServices.class",
                         "org/flinkros/client/RosClient.class")
                 .anyMatch(name -> name.startsWith("native/") && name.contains("ros_jni"));
-        JobGraph graph = SquareJob.build(RECORDS, output);
-        graph.addJar(new org.apache.flink.core.fs.Path(jar.toUri()));
-        graph.setClasspaths(Collections.emptyList());
         return graph;
     }
 

@@ -128,11 +128,12 @@ public final class FlinkProcessCluster implements AutoCloseable {
                 classpath.stream()
                         .map(Path::toString)
                         .collect(Collectors.joining(File.pathSeparator));
-        this.restPort = freePort();
+        int[] ports = freePorts(2);
+        this.restPort = ports[0];
         this.rest = new FlinkRest(restPort);
         this.config = new LinkedHashMap<>();
         config.put("jobmanager.rpc.address", LOOPBACK);
-        config.put("jobmanager.rpc.port", String.valueOf(freePort()));
+        config.put("jobmanager.rpc.port", String.valueOf(ports[1]));
         config.put("jobmanager.bind-host", LOOPBACK);
         config.put("rest.address", LOOPBACK);
         config.put("rest.bind-address", LOOPBACK);
@@ -425,9 +426,21 @@ public final class FlinkProcessCluster implements AutoCloseable {
         return process;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK))) {
-            return socket.getLocalPort();
+    /** {@code count} distinct free ports: all held open at once, so none is handed out twice. */
+    private static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(LOOPBACK));
+                sockets.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : sockets) {
+                socket.close();
+            }
         }
     }
 

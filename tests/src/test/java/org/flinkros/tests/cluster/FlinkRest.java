@@ -28,6 +28,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The JobManager's REST API: what the cluster runs and where, and jar submission as {@code flink
@@ -177,6 +179,46 @@ public final class FlinkRest {
                             subtask.path("taskmanager-id").asText()));
         }
         return new Vertex(id, vertex.path("name").asText(), subtasks);
+    }
+
+    /**
+     * A subtask's metrics whose names end with the given suffixes (e.g. {@code ".ros.queueDepth"}),
+     * by suffix. The JobManager caches metrics for {@code metrics.fetcher.update-interval}; a
+     * metric not reported yet is an {@link IOException}, so that {@link Poll} waits for it.
+     */
+    public Map<String, Long> subtaskMetrics(
+            JobID job, Vertex vertex, int subtask, String... suffixes) throws IOException {
+        String path =
+                "/jobs/" + job + "/vertices/" + vertex.id + "/subtasks/" + subtask + "/metrics";
+        Map<String, String> suffixByName = new TreeMap<>();
+        for (JsonNode metric : get(path)) {
+            String name = metric.path("id").asText();
+            for (String suffix : suffixes) {
+                if (name.endsWith(suffix)) {
+                    suffixByName.put(name, suffix);
+                }
+            }
+        }
+        List<String> names = new ArrayList<>(suffixByName.keySet());
+        if (names.size() != suffixes.length) {
+            throw new IOException(
+                    "subtask "
+                            + subtask
+                            + " of "
+                            + vertex.name
+                            + " reports "
+                            + names
+                            + ", not one metric for each of "
+                            + List.of(suffixes));
+        }
+        Map<String, Long> values = new TreeMap<>();
+        for (JsonNode metric : get(path + "?get=" + String.join(",", names))) {
+            values.put(suffixByName.get(metric.path("id").asText()), metric.path("value").asLong());
+        }
+        if (values.size() != names.size()) {
+            throw new IOException("no values yet for " + names + ": " + values);
+        }
+        return values;
     }
 
     /** The failures the job went through (its exception history), oldest last. */

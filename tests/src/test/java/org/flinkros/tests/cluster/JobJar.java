@@ -13,10 +13,16 @@
  */
 package org.flinkros.tests.cluster;
 
+import org.flinkros.client.RosClient;
+import org.flinkros.connector.RosServices;
+
+import org.apache.flink.runtime.jobgraph.JobGraph;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
@@ -40,6 +46,22 @@ public final class JobJar {
 
     private JobJar(JarOutputStream out) {
         this.out = out;
+    }
+
+    /**
+     * Ships {@code graph} as a user would: with a job jar, written to {@code jar}, of flink-ros and
+     * {@code jobClass}'s package, and nothing on the cluster's class path.
+     */
+    public static JobGraph attach(JobGraph graph, Path jar, Class<?> jobClass) throws IOException {
+        build(
+                jar,
+                List.of(
+                        ClusterClasspath.location(RosClient.class),
+                        ClusterClasspath.location(RosServices.class)),
+                jobClass);
+        graph.addJar(new org.apache.flink.core.fs.Path(jar.toUri()));
+        graph.setClasspaths(Collections.emptyList());
+        return graph;
     }
 
     /**

@@ -22,15 +22,14 @@ import java.util.Collections;
 
 /**
  * The data plane's call: one "square" request per number, one output line per reply. The line also
- * carries how many calls the client had sent again to another instance when this one was made, so
- * that the output alone shows whether calls were failed over.
+ * carries how many calls the client had sent again to another instance by the time this one
+ * completed, so that the output alone shows how many calls were failed over.
  */
 public final class SquareCall implements RosAsyncFunction<Long, String> {
     private static final long serialVersionUID = 1L;
 
     @Override
     public void asyncInvoke(Long x, RosClient client, ResultFuture<String> result) {
-        long retriesSoFar = client.stats().retries();
         client.call(SquareOperator.METHOD, SquareOperator.request(x))
                 .whenComplete(
                         (reply, error) -> {
@@ -42,7 +41,7 @@ public final class SquareCall implements RosAsyncFunction<Long, String> {
                                         Collections.singleton(
                                                 SquareOperator.outputLine(x, reply)
                                                         + ","
-                                                        + retriesSoFar));
+                                                        + client.stats().retries()));
                             }
                         });
     }

@@ -106,8 +106,24 @@ public final class SquareOperator implements RpcOperator {
         return Collections.singleton(METHOD);
     }
 
+    /**
+     * Makes the instance on the TaskManager of process {@code pid} stop answering: the request it
+     * executes next never returns, and the requests behind it stay queued, until the process dies.
+     * Requires a model made with a marker directory.
+     */
+    public static void freeze(java.nio.file.Path markerDir, long pid) throws IOException {
+        Files.createFile(markerDir.resolve("freeze-" + pid));
+    }
+
     @Override
     public byte[] invoke(String method, byte[] payload) throws IOException {
+        if (markerDir != null && Files.exists(Paths.get(markerDir, "freeze-" + pid))) {
+            // Parks until the test kills this TaskManager; a cancelled task ends it sooner.
+            while (!Thread.currentThread().isInterrupted()) {
+                LockSupport.park(this);
+            }
+            throw new IOException("frozen instance interrupted");
+        }
         if (!served && markerDir != null) {
             served = true;
             java.nio.file.Path dir = Paths.get(markerDir);

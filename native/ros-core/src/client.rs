@@ -62,6 +62,11 @@ pub struct ClientConfig {
     /// How long calls made before the first endpoints arrive wait for them. Once the set has had
     /// members, an empty set fails calls with `UNAVAILABLE` at once.
     pub startup_wait: Duration,
+    /// How long a call that finds no live instance (none in the set, or every one lost its
+    /// connection or already failed this call) waits for one, within its deadline, instead of
+    /// failing with `UNAVAILABLE` at once: instances that all restart together make callers wait,
+    /// not fail.
+    pub no_instance_wait: Duration,
     /// Time allowed to open a connection to an instance.
     pub connect_timeout: Duration,
     /// Largest request or response message, in bytes.
@@ -136,6 +141,7 @@ impl ClientConfig {
             client_epoch: options.int("clientEpoch")?,
             default_timeout: options.millis("defaultTimeoutMillis")?,
             startup_wait: options.millis("startupWaitMillis")?,
+            no_instance_wait: options.millis("noInstanceWaitMillis")?,
             connect_timeout: options.millis("connectTimeoutMillis")?,
             max_message_bytes: options.int("maxMessageBytes")?,
             load_balancing,
@@ -192,6 +198,7 @@ impl ClientConfig {
             ("clientEpoch", self.client_epoch.to_string()),
             ("defaultTimeoutMillis", to_millis(self.default_timeout)),
             ("startupWaitMillis", to_millis(self.startup_wait)),
+            ("noInstanceWaitMillis", to_millis(self.no_instance_wait)),
             ("connectTimeoutMillis", to_millis(self.connect_timeout)),
             ("maxMessageBytes", self.max_message_bytes.to_string()),
             (
@@ -457,9 +464,10 @@ impl RosClient {
             .await
             .map_err(|_| RosError::cancelled("client is closed"))?;
         let config = &self.inner.config;
+        let waits_until = Instant::now() + config.no_instance_wait;
         let mut tried: Vec<Arc<str>> = Vec::new();
         let mut member = self
-            .pick(&tried, deadline)
+            .pick(&tried, deadline, waits_until)
             .await
             .map_err(|no_pick| self.no_instance_error(no_pick))?;
         loop {
@@ -475,7 +483,7 @@ impl RosClient {
             if !retryable || tried.len() >= config.max_attempts as usize {
                 return Err(error);
             }
-            let Ok(next) = self.pick(&tried, deadline).await else {
+            let Ok(next) = self.pick(&tried, deadline, waits_until).await else {
                 return Err(RosError::new(
                     error.code,
                     format!("{} (no other live instance to retry on)", error.message),
@@ -598,13 +606,22 @@ impl RosClient {
         error
     }
 
-    /// Picks an instance not yet tried by this call. An empty set fails at once with
-    /// `UNAVAILABLE`, except during the startup wait, when the call waits for the first
-    /// endpoints.
-    async fn pick(&self, tried: &[Arc<str>], deadline: Instant) -> Result<Member, NoPick> {
+    /// Picks an instance not yet tried by this call. When there is none, the call waits for one
+    /// during the startup wait (before the set ever had members) and, until `waits_until`, when
+    /// no live instance is left (see [`ClientConfig::no_instance_wait`]); otherwise it fails at
+    /// once.
+    async fn pick(
+        &self,
+        tried: &[Arc<str>],
+        deadline: Instant,
+        waits_until: Instant,
+    ) -> Result<Member, NoPick> {
+        // Ejected instances come back when their backoff ends, which no update announces.
+        const RECHECK: Duration = Duration::from_millis(50);
         let mut updates = self.inner.endpoints.subscribe();
         loop {
-            {
+            let now = Instant::now();
+            let starting = {
                 let set = updates.borrow_and_update();
                 let picked = balancer::pick(
                     &set.members,
@@ -612,13 +629,22 @@ impl RosClient {
                     self.inner.config.load_balancing,
                     &self.inner.round_robin,
                 );
+                let starting = !set.ever_populated && now < self.inner.startup_until;
                 match picked {
-                    Err(NoPick::Empty)
-                        if !set.ever_populated && Instant::now() < self.inner.startup_until => {}
+                    Err(NoPick::Empty) if starting => {}
+                    Err(
+                        NoPick::Empty | NoPick::AllTried | NoPick::AllEjected { busy: false, .. },
+                    ) if now < waits_until => {}
                     other => return other,
                 }
-            }
-            let wait_until = self.inner.startup_until.min(deadline);
+                starting
+            };
+            let mut wait_until = if starting {
+                self.inner.startup_until.max(waits_until)
+            } else {
+                waits_until.min(now + RECHECK)
+            };
+            wait_until = wait_until.min(deadline);
             // A timeout or a closed channel both lead back to the checks above.
             let _ = tokio::time::timeout_at(wait_until, updates.changed()).await;
         }

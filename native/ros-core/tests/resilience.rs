@@ -206,6 +206,58 @@ async fn empty_endpoint_set_fails_unavailable_within_10_ms() {
     assert!(elapsed[90] < Duration::from_millis(10));
 }
 
+/// Every instance of a service lost at once (their one host died) while calls are in flight, and
+/// a new instance starting elsewhere: with `no_instance_wait`, the calls wait and complete on the
+/// new instance; without it, they fail at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_wait_out_the_loss_of_every_instance_when_told_to() {
+    for wait in [Duration::ZERO, Duration::from_secs(20)] {
+        let mut first = slow(Duration::from_millis(500)).isolated().start().await;
+        let client = client(|c| c.no_instance_wait = wait);
+        client.update_endpoints([&first.address]).unwrap();
+        let mut calls = JoinSet::new();
+        for i in 0..8 {
+            let client = client.clone();
+            calls.spawn(async move { client.call("m", Bytes::from(format!("{i}")), None).await });
+        }
+        eventually(Duration::from_secs(10), "calls on the instance", || {
+            let stats = first.server.stats();
+            stats.depth + stats.executing == 8
+        })
+        .await;
+        let killed = Instant::now();
+        first.kill();
+        if wait.is_zero() {
+            while let Some(outcome) = calls.join_next().await {
+                let error = outcome.unwrap().unwrap_err();
+                assert_eq!(error.code, StatusCode::Unavailable, "{error}");
+            }
+            assert!(killed.elapsed() < Duration::from_secs(5));
+            continue;
+        }
+        // The calls wait: none completes until an instance is back.
+        eventually(
+            Duration::from_secs(10),
+            "the lost connection noticed",
+            || client.stats().ejections >= 1,
+        )
+        .await;
+        assert!(
+            calls.try_join_next().is_none(),
+            "a call ended without an instance"
+        );
+        let second = Instance::echo(1).await;
+        client.update_endpoints([&second.address]).unwrap();
+        while let Some(outcome) = calls.join_next().await {
+            let reply = outcome
+                .unwrap()
+                .expect("the call waited for the new instance");
+            assert_eq!(served_by(&reply), second.port());
+        }
+        assert_eq!(second.served(), 8);
+    }
+}
+
 /// Share of `calls` served by the slow instance, under `policy`.
 async fn slow_share(policy: LoadBalancing) -> f64 {
     let slow = slow(Duration::from_millis(5)).start().await;

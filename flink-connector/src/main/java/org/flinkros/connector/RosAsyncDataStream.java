@@ -199,6 +199,9 @@ public final class RosAsyncDataStream {
                             service.name(),
                             clientOptions.toBuilder()
                                     .defaultTimeout(timeout)
+                                    // Instances restarting together hold records back (up to
+                                    // their timeout) instead of failing them.
+                                    .noInstanceWait(timeout)
                                     .token(service.token())
                                     .serviceName(service.name())
                                     // Refuse what the instances would refuse, before sending it.

@@ -45,6 +45,7 @@ public final class RosClientOptions implements Serializable {
     private final long clientEpoch;
     private final Duration defaultTimeout;
     private final Duration startupWait;
+    private final Duration noInstanceWait;
     private final Duration connectTimeout;
     private final int maxMessageBytes;
 
@@ -71,6 +72,7 @@ public final class RosClientOptions implements Serializable {
         this.clientEpoch = builder.clientEpoch;
         this.defaultTimeout = builder.defaultTimeout;
         this.startupWait = builder.startupWait;
+        this.noInstanceWait = builder.noInstanceWait;
         this.connectTimeout = builder.connectTimeout;
         this.maxMessageBytes = builder.maxMessageBytes;
         this.callbackExecutor = builder.callbackExecutor;
@@ -107,6 +109,7 @@ public final class RosClientOptions implements Serializable {
         builder.clientEpoch = clientEpoch;
         builder.defaultTimeout = defaultTimeout;
         builder.startupWait = startupWait;
+        builder.noInstanceWait = noInstanceWait;
         builder.connectTimeout = connectTimeout;
         builder.maxMessageBytes = maxMessageBytes;
         builder.callbackExecutor = callbackExecutor;
@@ -148,6 +151,17 @@ public final class RosClientOptions implements Serializable {
      */
     public Duration startupWait() {
         return startupWait;
+    }
+
+    /**
+     * How long a call that finds no live instance (none known, every one lost its connection, or
+     * every one already failed this call) waits for one, within its deadline, before it fails with
+     * {@link StatusCode#UNAVAILABLE}. Default 0: it fails at once. A Flink job's calls wait up to
+     * their timeout, so that instances restarting together (their TaskManager was lost) hold
+     * records back instead of failing them.
+     */
+    public Duration noInstanceWait() {
+        return noInstanceWait;
     }
 
     /** Time allowed to open a connection to an instance. Default 5 s. */
@@ -294,6 +308,7 @@ public final class RosClientOptions implements Serializable {
                                 "clientEpoch", Long.toString(clientEpoch),
                                 "defaultTimeoutMillis", OptionTable.millis(defaultTimeout),
                                 "startupWaitMillis", OptionTable.millis(startupWait),
+                                "noInstanceWaitMillis", OptionTable.millis(noInstanceWait),
                                 "connectTimeoutMillis", OptionTable.millis(connectTimeout),
                                 "maxMessageBytes", Integer.toString(maxMessageBytes),
                                 "loadBalancing", loadBalancing.name(),
@@ -330,6 +345,7 @@ public final class RosClientOptions implements Serializable {
         private long clientEpoch = T.defaultLong("clientEpoch");
         private Duration defaultTimeout = T.defaultDuration("defaultTimeout");
         private Duration startupWait = T.defaultDuration("startupWait");
+        private Duration noInstanceWait = T.defaultDuration("noInstanceWait");
         private Duration connectTimeout = T.defaultDuration("connectTimeout");
         private int maxMessageBytes = T.defaultInt("maxMessageBytes");
         @Nullable private Executor callbackExecutor;
@@ -365,6 +381,12 @@ public final class RosClientOptions implements Serializable {
         /** See {@link RosClientOptions#defaultTimeout()}. */
         public Builder defaultTimeout(Duration defaultTimeout) {
             this.defaultTimeout = T.checkDuration("defaultTimeout", defaultTimeout);
+            return this;
+        }
+
+        /** See {@link RosClientOptions#noInstanceWait()}. */
+        public Builder noInstanceWait(Duration noInstanceWait) {
+            this.noInstanceWait = T.checkDuration("noInstanceWait", noInstanceWait);
             return this;
         }
 
@@ -512,6 +534,8 @@ public final class RosClientOptions implements Serializable {
                 + defaultTimeout
                 + ", startupWait="
                 + startupWait
+                + ", noInstanceWait="
+                + noInstanceWait
                 + ", connectTimeout="
                 + connectTimeout
                 + ", maxMessageBytes="

@@ -150,6 +150,7 @@ class RosOptionsTest {
                         .clientEpoch(7)
                         .defaultTimeout(Duration.ofMillis(30_001))
                         .startupWait(Duration.ofMillis(2))
+                        .noInstanceWait(Duration.ofMillis(23))
                         .connectTimeout(Duration.ofMillis(5_003))
                         .maxMessageBytes(1_000_004)
                         .loadBalancing(LoadBalancing.ROUND_ROBIN)
@@ -190,15 +191,23 @@ class RosOptionsTest {
                         .keepAliveTimeout(Duration.ofMillis(5_020))
                         .maxConnections(21)
                         .handshakeTimeout(Duration.ofMillis(10_022))
+                        .maxBatchSize(24)
+                        .maxBatchDelay(Duration.ofNanos(24_500))
+                        .batching("m", 26, Duration.ofNanos(27_000))
                         .tls(
                                 pki.resolve("instance.pem").toString(),
                                 pki.resolve("instance.key").toString())
                         .token(ServiceTokens.generate())
                         .build();
         Map<String, String> sent = pairs(options.toNative());
-        assertThat(sent.keySet())
+        assertThat(sent.keySet().stream().filter(name -> !name.contains("@")))
                 .as("every option of the table is sent")
                 .containsExactlyInAnyOrderElementsOf(OptionTable.SERVER.names());
+        // A part of a microsecond counts as a whole one; per-method values go as option@method.
+        assertThat(sent)
+                .containsEntry("maxBatchDelayMicros", "25")
+                .containsEntry("maxBatchSize@m", "26")
+                .containsEntry("maxBatchDelayMicros@m", "27");
         assertThat(pairs(options.toBuilder().build().toNative())).isEqualTo(sent);
         try (RosServer server = RosServer.start(options)) {
             Map<String, String> expected = new LinkedHashMap<>(sent);

@@ -388,23 +388,7 @@ impl RequestQueue {
 
     /// Delivers a worker's outcome. Returns false when nobody waits for it any more.
     pub(crate) fn complete(&self, id: u64, outcome: Result<Bytes, RosError>) -> bool {
-        if let Err(error) = &outcome {
-            self.failed.increment(error.code);
-        }
-        let mut state = self.lock();
-        let delivered = match state.executing.remove(&id) {
-            Some((responder, taken_at)) => {
-                self.execution.record(taken_at.elapsed());
-                responder.send(outcome).is_ok()
-            }
-            None => false,
-        };
-        if delivered {
-            state.stats.completed += 1;
-        } else {
-            state.stats.discarded_results += 1;
-        }
-        delivered
+        self.complete_all([(id, outcome)]) == 1
     }
 
     /// Delivers the outcomes of a batch under one lock. Returns how many found their caller.

@@ -196,13 +196,15 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverFail
     .resolve::<ThrowRosException>()
 }
 
-/// Delivers a batch's outcomes in one crossing: for each `ids[i]`, `results[i]` when `codes[i]`
-/// is 0 (OK), else the error `codes[i]` with `messages[i]`. Returns how many found their caller.
+/// Delivers a batch's outcomes in one crossing: for each of the first `count` `ids[i]`,
+/// `results[i]` when `codes[i]` is 0 (OK), else the error `codes[i]` with `messages[i]`. The
+/// arrays may be longer (the caller reuses them). Returns how many found their caller.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverCompleteAll<'local>(
     mut env: EnvUnowned<'local>,
     _class: JClass<'local>,
     pointer: jlong,
+    count: jint,
     ids: JLongArray<'local>,
     results: JObjectArray<'local, JByteArray<'local>>,
     codes: JIntArray<'local>,
@@ -211,9 +213,18 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeServer_serverComp
     env.with_env(|env| -> NativeResult<jint> {
         // SAFETY: Java passes a live handle.
         let handle = unsafe { handle(pointer) };
-        let count = ids.len(env)?;
-        if results.len(env)? != count || codes.len(env)? != count || messages.len(env)? != count {
-            return Err(RosError::invalid_argument("batch outcome arrays differ in length").into());
+        let count = usize::try_from(count)
+            .map_err(|_| RosError::invalid_argument("negative batch outcome count"))?;
+        let shortest = ids
+            .len(env)?
+            .min(results.len(env)?)
+            .min(codes.len(env)?)
+            .min(messages.len(env)?);
+        if shortest < count {
+            return Err(RosError::invalid_argument(format!(
+                "batch outcome arrays hold {shortest} entries, fewer than the {count} given"
+            ))
+            .into());
         }
         let mut id_values = vec![0i64; count];
         ids.get_region(env, 0, &mut id_values)?;

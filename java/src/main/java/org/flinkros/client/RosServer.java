@@ -130,7 +130,11 @@ public final class RosServer implements AutoCloseable {
             return 0;
         }
         return handle.completeAll(
-                replies.ids(), replies.results(), replies.codes(), replies.messages());
+                replies.size(),
+                replies.ids(),
+                replies.results(),
+                replies.codes(),
+                replies.messages());
     }
 
     /** Counters and latencies of this instance; after {@link #close()}, its final figures. */

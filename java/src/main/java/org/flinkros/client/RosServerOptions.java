@@ -59,8 +59,7 @@ public final class RosServerOptions implements Serializable {
     @Nullable private final String tlsKeyFile;
     private final int maxBatchSize;
     private final Duration maxBatchDelay;
-    private final TreeMap<String, Integer> methodMaxBatchSize;
-    private final TreeMap<String, Duration> methodMaxBatchDelay;
+    private final TreeMap<String, MethodBatching> methodBatching;
 
     private RosServerOptions(Builder builder) {
         this.bindHost = builder.bindHost;
@@ -77,8 +76,7 @@ public final class RosServerOptions implements Serializable {
         this.tlsKeyFile = builder.tlsKeyFile;
         this.maxBatchSize = builder.maxBatchSize;
         this.maxBatchDelay = builder.maxBatchDelay;
-        this.methodMaxBatchSize = new TreeMap<>(builder.methodMaxBatchSize);
-        this.methodMaxBatchDelay = new TreeMap<>(builder.methodMaxBatchDelay);
+        this.methodBatching = new TreeMap<>(builder.methodBatching);
     }
 
     /** A builder with the defaults. */
@@ -108,8 +106,7 @@ public final class RosServerOptions implements Serializable {
         builder.tlsKeyFile = tlsKeyFile;
         builder.maxBatchSize = maxBatchSize;
         builder.maxBatchDelay = maxBatchDelay;
-        builder.methodMaxBatchSize.putAll(methodMaxBatchSize);
-        builder.methodMaxBatchDelay.putAll(methodMaxBatchDelay);
+        builder.methodBatching.putAll(methodBatching);
         return builder;
     }
 
@@ -223,17 +220,19 @@ public final class RosServerOptions implements Serializable {
 
     /** The methods with batching of their own ({@link Builder#batching}). */
     public Set<String> batchingMethods() {
-        return Collections.unmodifiableSet(methodMaxBatchSize.keySet());
+        return Collections.unmodifiableSet(methodBatching.keySet());
     }
 
     /** The most requests in one batch of {@code method}. */
     public int maxBatchSize(String method) {
-        return methodMaxBatchSize.getOrDefault(method, maxBatchSize);
+        MethodBatching own = methodBatching.get(method);
+        return own == null ? maxBatchSize : own.maxBatchSize;
     }
 
     /** How long a batch of {@code method} may wait to fill. */
     public Duration maxBatchDelay(String method) {
-        return methodMaxBatchDelay.getOrDefault(method, maxBatchDelay);
+        MethodBatching own = methodBatching.get(method);
+        return own == null ? maxBatchDelay : own.maxBatchDelay;
     }
 
     /**
@@ -253,15 +252,14 @@ public final class RosServerOptions implements Serializable {
                                 "handshakeTimeoutMillis", OptionTable.millis(handshakeTimeout),
                                 "maxBatchSize", Integer.toString(maxBatchSize),
                                 "maxBatchDelayMicros", OptionTable.micros(maxBatchDelay)));
-        methodMaxBatchSize.forEach(
-                (method, size) ->
-                        pairs.addAll(Arrays.asList("maxBatchSize@" + method, size.toString())));
-        methodMaxBatchDelay.forEach(
-                (method, delay) ->
+        methodBatching.forEach(
+                (method, own) ->
                         pairs.addAll(
                                 Arrays.asList(
+                                        "maxBatchSize@" + method,
+                                        Integer.toString(own.maxBatchSize),
                                         "maxBatchDelayMicros@" + method,
-                                        OptionTable.micros(delay))));
+                                        OptionTable.micros(own.maxBatchDelay))));
         if (bindHost != null) {
             pairs.addAll(Arrays.asList("bindHost", bindHost));
         }
@@ -306,10 +304,7 @@ public final class RosServerOptions implements Serializable {
                 + maxBatchSize
                 + ", maxBatchDelay="
                 + maxBatchDelay
-                + (methodMaxBatchSize.isEmpty() ? "" : ", methodMaxBatchSize=" + methodMaxBatchSize)
-                + (methodMaxBatchDelay.isEmpty()
-                        ? ""
-                        : ", methodMaxBatchDelay=" + methodMaxBatchDelay)
+                + (methodBatching.isEmpty() ? "" : ", methodBatching=" + methodBatching)
                 + '}';
     }
 
@@ -330,8 +325,7 @@ public final class RosServerOptions implements Serializable {
         @Nullable private String tlsKeyFile;
         private int maxBatchSize = T.defaultInt("maxBatchSize");
         private Duration maxBatchDelay = T.defaultMicros("maxBatchDelay");
-        private final Map<String, Integer> methodMaxBatchSize = new TreeMap<>();
-        private final Map<String, Duration> methodMaxBatchDelay = new TreeMap<>();
+        private final Map<String, MethodBatching> methodBatching = new TreeMap<>();
 
         private Builder() {}
 
@@ -438,14 +432,35 @@ public final class RosServerOptions implements Serializable {
          */
         public Builder batching(String method, int maxBatchSize, Duration maxBatchDelay) {
             Preconditions.notBlank("method", method);
-            methodMaxBatchSize.put(method, T.checkInt("maxBatchSize", maxBatchSize));
-            methodMaxBatchDelay.put(method, T.checkMicros("maxBatchDelay", maxBatchDelay));
+            methodBatching.put(
+                    method,
+                    new MethodBatching(
+                            T.checkInt("maxBatchSize", maxBatchSize),
+                            T.checkMicros("maxBatchDelay", maxBatchDelay)));
             return this;
         }
 
         /** The options. */
         public RosServerOptions build() {
             return new RosServerOptions(this);
+        }
+    }
+
+    /** The batching of one method. */
+    private static final class MethodBatching implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        final int maxBatchSize;
+        final Duration maxBatchDelay;
+
+        MethodBatching(int maxBatchSize, Duration maxBatchDelay) {
+            this.maxBatchSize = maxBatchSize;
+            this.maxBatchDelay = maxBatchDelay;
+        }
+
+        @Override
+        public String toString() {
+            return "(" + maxBatchSize + ", " + maxBatchDelay + ")";
         }
     }
 }

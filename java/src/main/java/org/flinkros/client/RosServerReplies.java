@@ -82,19 +82,21 @@ public final class RosServerReplies {
         size++;
     }
 
+    // The arrays themselves, of which the first size() entries count: no copy per batch.
+
     long[] ids() {
-        return size == ids.length ? ids : Arrays.copyOf(ids, size);
+        return ids;
     }
 
     byte[][] results() {
-        return size == results.length ? results : Arrays.copyOf(results, size);
+        return results;
     }
 
     int[] codes() {
-        return size == codes.length ? codes : Arrays.copyOf(codes, size);
+        return codes;
     }
 
     String[] messages() {
-        return size == messages.length ? messages : Arrays.copyOf(messages, size);
+        return messages;
     }
 }

@@ -69,12 +69,14 @@ public final class NativeServer {
     }
 
     /**
-     * Answers many requests in one crossing: a result where {@code codes[i]} is 0, else that error
-     * with {@code messages[i]}. Returns how many found their caller; 0 once the server closed.
+     * Answers the first {@code count} requests of the arrays in one crossing: a result where {@code
+     * codes[i]} is 0, else that error with {@code messages[i]}. Returns how many found their
+     * caller; 0 once the server closed.
      */
-    public int completeAll(long[] ids, byte[][] results, int[] codes, String[] messages) {
+    public int completeAll(
+            int count, long[] ids, byte[][] results, int[] codes, String[] messages) {
         return handle.applyIfOpen(
-                pointer -> serverCompleteAll(pointer, ids, results, codes, messages), 0);
+                pointer -> serverCompleteAll(pointer, count, ids, results, codes, messages), 0);
     }
 
     /** The stats; after {@link #close()}, the final figures. */
@@ -105,7 +107,7 @@ public final class NativeServer {
     private static native boolean serverFail(long handle, long id, int code, String message);
 
     private static native int serverCompleteAll(
-            long handle, long[] ids, byte[][] results, int[] codes, String[] messages);
+            long handle, int count, long[] ids, byte[][] results, int[] codes, String[] messages);
 
     private static native void serverClose(long handle);
 

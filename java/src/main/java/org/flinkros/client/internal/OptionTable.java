@@ -26,6 +26,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Scanner;
+import java.util.function.ToLongFunction;
 
 /**
  * Defaults and limits of the client and server options, read from {@code options.properties}: the
@@ -114,17 +115,34 @@ public final class OptionTable {
      * {@code <name>Millis}.
      */
     public Duration checkDuration(String name, Duration value) {
+        return checkDuration(name, "Millis", " ms", value, OptionTable::toMillisSaturated);
+    }
+
+    /**
+     * Returns {@code value} if its microseconds (a part of one counting as one) are within the
+     * limits of the duration option {@code <name>Micros}.
+     */
+    public Duration checkMicros(String name, Duration value) {
+        return checkDuration(name, "Micros", " µs", value, OptionTable::toMicrosSaturated);
+    }
+
+    private Duration checkDuration(
+            String name,
+            String suffix,
+            String unit,
+            Duration value,
+            ToLongFunction<Duration> inUnits) {
         if (value == null) {
             throw new IllegalArgumentException(name + " must not be null");
         }
-        Spec spec = spec(name + "Millis");
-        long millis = toMillisSaturated(value);
+        Spec spec = spec(name + suffix);
+        long units = inUnits.applyAsLong(value);
         boolean below =
-                spec.min != null && (value.isNegative() || millis < Long.parseLong(spec.min));
-        boolean above = spec.max != null && millis > Long.parseLong(spec.max);
+                spec.min != null && (value.isNegative() || units < Long.parseLong(spec.min));
+        boolean above = spec.max != null && units > Long.parseLong(spec.max);
         if (below || above) {
             throw new IllegalArgumentException(
-                    name + " must be " + spec.range(" ms") + ", got " + value);
+                    name + " must be " + spec.range(unit) + ", got " + value);
         }
         return value;
     }
@@ -134,28 +152,14 @@ public final class OptionTable {
         return Duration.ofNanos(Math.multiplyExact(defaultLong(name + "Micros"), 1000L));
     }
 
-    /**
-     * Returns {@code value} if its microseconds (a part of one counting as one) are within the
-     * limits of the duration option {@code <name>Micros}.
-     */
-    public Duration checkMicros(String name, Duration value) {
-        if (value == null) {
-            throw new IllegalArgumentException(name + " must not be null");
-        }
-        Spec spec = spec(name + "Micros");
-        long micros = value.isNegative() ? -1 : toMicrosSaturated(value);
-        boolean below = spec.min != null && micros < Long.parseLong(spec.min);
-        boolean above = spec.max != null && micros > Long.parseLong(spec.max);
-        if (below || above) {
-            throw new IllegalArgumentException(
-                    name + " must be " + spec.range(" µs") + ", got " + value);
-        }
-        return value;
-    }
-
     /** The value of a microsecond option as the runtime takes it; a part of one counts as one. */
     public static String micros(Duration value) {
         return Long.toString(toMicrosSaturated(value));
+    }
+
+    /** The value of a duration option as the runtime takes it: whole milliseconds. */
+    public static String millis(Duration value) {
+        return Long.toString(toMillisSaturated(value));
     }
 
     private static long toMicrosSaturated(Duration value) {
@@ -165,11 +169,6 @@ public final class OptionTable {
         } catch (ArithmeticException overflow) {
             return value.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
         }
-    }
-
-    /** The value of a duration option as the runtime takes it: whole milliseconds. */
-    public static String millis(Duration value) {
-        return Long.toString(toMillisSaturated(value));
     }
 
     private static long toMillisSaturated(Duration value) {

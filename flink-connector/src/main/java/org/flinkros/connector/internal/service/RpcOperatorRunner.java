@@ -103,20 +103,17 @@ final class RpcOperatorRunner implements AutoCloseable {
     }
 
     private void run() {
+        // A plain operator runs as a batch operator whose batches hold one request.
         boolean batches = operator instanceof BatchRpcOperator;
-        RosServerReplies replies = new RosServerReplies(64);
+        BatchRpcOperator batchOperator = batches ? (BatchRpcOperator) operator : this::invokeOne;
+        RosServerReplies replies = new RosServerReplies(batches ? 64 : 1);
         try {
             while (running) {
                 List<RosServerRequest> batch =
                         server.poll(batches ? Integer.MAX_VALUE : 1, POLL_TIMEOUT);
-                if (batch.isEmpty()) {
-                    continue;
-                }
-                batchSizes.update(batch.size());
-                if (batches) {
-                    handleBatch(batch, replies);
-                } else {
-                    handle(batch.get(0));
+                if (!batch.isEmpty()) {
+                    batchSizes.update(batch.size());
+                    handle(batchOperator, batch, replies);
                 }
             }
         } catch (Throwable t) {
@@ -127,36 +124,25 @@ final class RpcOperatorRunner implements AutoCloseable {
         }
     }
 
-    private void handle(RosServerRequest request) {
-        byte[] result;
-        try {
-            result = operator.invoke(request.method(), request.payload());
-        } catch (RosException e) {
-            server.fail(request.id(), e.code(), e.description());
-            return;
-        } catch (Exception e) {
-            server.fail(request.id(), StatusCode.INTERNAL, describe(request, e));
-            return;
-        } catch (Error e) {
-            // The instance is broken (e.g. out of memory): the caller retries elsewhere.
-            server.fail(request.id(), StatusCode.UNAVAILABLE, "service instance failed: " + e);
-            throw e;
-        }
+    /** How a plain operator's batch of one runs. */
+    private void invokeOne(String method, RpcBatch batch) throws Exception {
+        byte[] result = operator.invoke(method, batch.payload(0));
         if (result == null) {
-            server.fail(
-                    request.id(),
+            throw new RosException(
                     StatusCode.INTERNAL,
-                    "RpcOperator.invoke returned null for method '" + request.method() + "'");
-        } else {
-            server.complete(request.id(), result);
+                    "RpcOperator.invoke returned null for method '" + method + "'");
         }
+        batch.reply(0, result);
     }
 
-    private void handleBatch(List<RosServerRequest> requests, RosServerReplies replies) {
+    private void handle(
+            BatchRpcOperator batchOperator,
+            List<RosServerRequest> requests,
+            RosServerReplies replies) {
         String method = requests.get(0).method();
         RpcBatch batch = RpcBatch.of(requests);
         try {
-            ((BatchRpcOperator) operator).invokeBatch(method, batch);
+            batchOperator.invokeBatch(method, batch);
         } catch (RosException e) {
             batch.failUnanswered(e.code(), e.description());
         } catch (Exception e) {
@@ -174,10 +160,6 @@ final class RpcOperatorRunner implements AutoCloseable {
         batch.answer(replies, method);
         server.completeAll(replies);
         replies.clear();
-    }
-
-    private static String describe(RosServerRequest request, Exception e) {
-        return describe(request.method(), e);
     }
 
     private static String describe(String method, Exception e) {

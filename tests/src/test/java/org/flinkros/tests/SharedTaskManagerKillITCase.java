@@ -244,7 +244,8 @@ class SharedTaskManagerKillITCase {
                         DATA_PARALLELISM,
                         new SquareOperator(SquareJob.MODEL_COST, MODEL_LOAD, markers),
                         new ThrottleUntilReleased(release, RECORDS_PER_SECOND),
-                        true),
+                        true,
+                        SquareJob.CHECKPOINTS),
                 work.resolve("square-job.jar"),
                 SquareJob.class);
     }

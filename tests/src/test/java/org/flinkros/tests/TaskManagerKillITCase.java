@@ -284,7 +284,8 @@ class TaskManagerKillITCase {
                                 1,
                                 new SquareOperator(SquareJob.MODEL_COST, Duration.ZERO, markers),
                                 null,
-                                false),
+                                false,
+                                SquareJob.CHECKPOINTS),
                         jar,
                         SquareJob.class);
         assertThat(JobJar.entries(jar))

@@ -51,6 +51,9 @@ public final class SquareJob {
     /** How long the model takes per request: 2 instances serve about 1,000 records/s. */
     public static final Duration MODEL_COST = Duration.ofMillis(2);
 
+    /** The checkpoint interval of the tests that do not choose one. */
+    public static final Duration CHECKPOINTS = Duration.ofMillis(500);
+
     /** Records in flight per data-plane subtask. */
     public static final int ASYNC_CAPACITY = 100;
 
@@ -63,7 +66,7 @@ public final class SquareJob {
      * @param output the directory the output files go to
      */
     public static JobGraph build(long records, java.nio.file.Path output) {
-        return build(records, output, 1, new SquareOperator(MODEL_COST), null, false);
+        return build(records, output, 1, new SquareOperator(MODEL_COST), null, false, CHECKPOINTS);
     }
 
     /**
@@ -78,6 +81,7 @@ public final class SquareJob {
      *     fine-grained resource management, as docs/semantics.md asks of jobs whose services
      *     declare resources), sized so that a TaskManager of the test cluster holds at most one
      *     instance and, beside it, one data-plane task
+     * @param checkpointInterval how often the job checkpoints
      */
     public static JobGraph build(
             long records,
@@ -85,12 +89,13 @@ public final class SquareJob {
             int dataParallelism,
             SquareOperator model,
             @Nullable ThrottleUntilReleased throttle,
-            boolean placeByResources) {
+            boolean placeByResources,
+            Duration checkpointInterval) {
         Configuration config = new Configuration();
         config.set(PipelineOptions.NAME, "flink-ros square on a process cluster");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
-        env.enableCheckpointing(500); // exactly-once is the default mode
+        env.enableCheckpointing(checkpointInterval.toMillis()); // exactly-once is the default
         env.setParallelism(dataParallelism);
         RosDescriptor.Builder service = RosDescriptor.builder(SERVICE, model).parallelism(2);
         if (placeByResources) {

@@ -30,6 +30,7 @@ mod listener;
 pub mod options;
 mod queue;
 mod retry;
+pub mod runtime;
 pub mod server;
 pub mod stats;
 pub mod status;

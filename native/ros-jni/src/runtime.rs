@@ -17,10 +17,9 @@
 //! class loader, which loaded this copy of the library).
 
 use parking_lot::{Mutex, MutexGuard};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::runtime::{Handle, Runtime};
 
 use crate::java;
 
@@ -91,19 +90,7 @@ impl Drop for RuntimeLease {
 }
 
 fn build_runtime() -> std::io::Result<Runtime> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(1, 4);
-    Builder::new_multi_thread()
-        .worker_threads(threads)
-        .thread_name_fn(|| {
-            static NEXT: AtomicUsize = AtomicUsize::new(1);
-            format!("ros-runtime-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-        })
-        // IO and timers only: the runtime handles no signals, which belong to the JVM.
-        .enable_io()
-        .enable_time()
+    ros_core::runtime::builder()
         // Runtime threads complete Java futures; attach them once, with this library's class
         // loader as their context class loader.
         .on_thread_start(java::attach_runtime_thread)

@@ -18,14 +18,18 @@ import org.flinkros.client.RosServerOptions;
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.operators.SlotSharingGroup;
 
+import javax.annotation.Nullable;
+
 import java.io.Serializable;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Declares an RpcOperator service: its name, its {@link RpcOperator}, how many instances it runs
- * and the resources of its own SlotSharingGroup. Build one with {@link #builder(String,
- * RpcOperator)} and add it to a job with {@link RosServices#add}.
+ * Declares an RpcOperator service: its name, its compute, how many instances it runs and the
+ * resources of its own SlotSharingGroup. Build one with {@link #builder(String, RpcOperator)} for a
+ * Java {@link RpcOperator}, or with {@link #builder(String, PythonService)} for a class of the
+ * {@code flinkros} Python package run in a Python process per instance, and add it to a job with
+ * {@link RosServices#add}. Both kinds are called alike.
  *
  * <p>Every builder method rejects invalid values with an {@link IllegalArgumentException} that
  * names the value.
@@ -39,7 +43,8 @@ public final class RosDescriptor implements Serializable {
     public static final String GPU_RESOURCE = "gpu";
 
     private final String name;
-    private final RpcOperator operator;
+    @Nullable private final RpcOperator operator;
+    @Nullable private final PythonService python;
     private final int parallelism;
     private final double cpuCores;
     private final int taskHeapMemoryMb;
@@ -53,6 +58,7 @@ public final class RosDescriptor implements Serializable {
     private RosDescriptor(Builder builder) {
         this.name = builder.name;
         this.operator = builder.operator;
+        this.python = builder.python;
         this.parallelism = builder.parallelism;
         this.cpuCores = builder.cpuCores;
         this.taskHeapMemoryMb = builder.taskHeapMemoryMb;
@@ -73,7 +79,21 @@ public final class RosDescriptor implements Serializable {
      * @param operator the compute every instance runs
      */
     public static Builder builder(String name, RpcOperator operator) {
-        return new Builder(name, operator);
+        return new Builder(name, Objects.requireNonNull(operator, "operator"), null);
+    }
+
+    /**
+     * Starts a descriptor of a service whose instances are Python processes, each serving {@code
+     * python}'s class (see {@link PythonService}). Everything else (parallelism, resources, GPUs,
+     * server options, {@code maxOpenAttempts}, {@link Builder#concurrency}) means what it means for
+     * a Java service; with a concurrency above 1 the Python class runs that many batches at once
+     * and must be thread-safe.
+     *
+     * @param name the service's name, as for {@link #builder(String, RpcOperator)}
+     * @param python the Python class every instance serves, and how its process runs
+     */
+    public static Builder builder(String name, PythonService python) {
+        return new Builder(name, null, Objects.requireNonNull(python, "python"));
     }
 
     /** The service's name. */
@@ -81,9 +101,37 @@ public final class RosDescriptor implements Serializable {
         return name;
     }
 
-    /** The compute every instance runs (each instance gets its own copy). */
+    /**
+     * The compute every instance runs (each instance gets its own copy); null for a Python service,
+     * whose compute is {@link #python()}.
+     */
+    @Nullable
     public RpcOperator operator() {
         return operator;
+    }
+
+    /** The Python class every instance serves, for a Python service; null for a Java one. */
+    @Nullable
+    public PythonService python() {
+        return python;
+    }
+
+    /** This descriptor, its Python service using {@code executable} unless it names one. */
+    RosDescriptor withDefaultPythonExecutable(String executable) {
+        if (python == null || python.executable().isPresent()) {
+            return this;
+        }
+        Builder builder = new Builder(name, null, python.withDefaultExecutable(executable));
+        builder.parallelism = parallelism;
+        builder.cpuCores = cpuCores;
+        builder.taskHeapMemoryMb = taskHeapMemoryMb;
+        builder.taskOffHeapMemoryMb = taskOffHeapMemoryMb;
+        builder.managedMemoryMb = managedMemoryMb;
+        builder.gpus = gpus;
+        builder.concurrency = concurrency;
+        builder.serverOptions = serverOptions;
+        builder.maxOpenAttempts = maxOpenAttempts;
+        return new RosDescriptor(builder);
     }
 
     /** How many instances run. */
@@ -131,7 +179,7 @@ public final class RosDescriptor implements Serializable {
 
     /**
      * How many requests an instance runs at the same time. 1 (the default): serial invocation, so
-     * the operator needs no synchronisation.
+     * the operator needs no synchronisation. Always 1 for a Python service, whose class decides.
      */
     public int concurrency() {
         return concurrency;
@@ -187,8 +235,9 @@ public final class RosDescriptor implements Serializable {
     public String toString() {
         return "RosDescriptor{name="
                 + name
-                + ", operator="
-                + operator.getClass().getName()
+                + (operator != null
+                        ? ", operator=" + operator.getClass().getName()
+                        : ", python=" + python)
                 + ", parallelism="
                 + parallelism
                 + ", cpuCores="
@@ -214,7 +263,8 @@ public final class RosDescriptor implements Serializable {
     @PublicEvolving
     public static final class Builder {
         private final String name;
-        private final RpcOperator operator;
+        @Nullable private final RpcOperator operator;
+        @Nullable private final PythonService python;
         private int parallelism = 1;
         private double cpuCores = 0;
         private int taskHeapMemoryMb = 0;
@@ -225,7 +275,8 @@ public final class RosDescriptor implements Serializable {
         private RosServerOptions serverOptions = RosServerOptions.defaults();
         private int maxOpenAttempts = 3;
 
-        private Builder(String name, RpcOperator operator) {
+        private Builder(
+                String name, @Nullable RpcOperator operator, @Nullable PythonService python) {
             if (name == null || !NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException(
                         "service name must be 1-64 letters, digits, '_', '.' or '-' and start with"
@@ -234,7 +285,8 @@ public final class RosDescriptor implements Serializable {
                                 + "'");
             }
             this.name = name;
-            this.operator = Objects.requireNonNull(operator, "operator");
+            this.operator = operator;
+            this.python = python;
         }
 
         /** How many instances run. Default 1. */
@@ -304,7 +356,7 @@ public final class RosDescriptor implements Serializable {
         /**
          * How many requests an instance runs at the same time. Default 1: serial invocation. Above
          * 1, {@link RpcOperator#invoke} is called from that many threads at once and must be
-         * thread-safe.
+         * thread-safe. For a Python service: that many batches at once, in threads of its process.
          */
         public Builder concurrency(int concurrency) {
             if (concurrency < 1 || concurrency > 1024) {
@@ -328,7 +380,8 @@ public final class RosDescriptor implements Serializable {
          * RosServerOptions#defaults()}: an instance binds a free port where its TaskManager binds
          * ({@code taskmanager.bind-host}, else the address it announces). The token and the methods
          * are set by the service (the job's token, the operator's methods), whatever these options
-         * say.
+         * say. A Python service's process gets these options too, and its class declares the
+         * methods.
          */
         public Builder serverOptions(RosServerOptions serverOptions) {
             this.serverOptions = Objects.requireNonNull(serverOptions, "serverOptions");
@@ -336,10 +389,11 @@ public final class RosDescriptor implements Serializable {
         }
 
         /**
-         * How many times in a row an instance may fail to start (its {@code open()} throws) before
-         * the job fails without restarting, naming the service and the cause. Default 3. Flink's
-         * restart strategy restarts the instance after each earlier failure; a start that serves
-         * resets the count.
+         * How many times in a row an instance may fail to start (its {@code open()} throws; for a
+         * Python service, also its process exiting or outlasting {@link
+         * PythonService#startupTimeout()} before it serves) before the job fails without
+         * restarting, naming the service and the cause. Default 3. Flink's restart strategy
+         * restarts the instance after each earlier failure; a start that serves resets the count.
          */
         public Builder maxOpenAttempts(int maxOpenAttempts) {
             if (maxOpenAttempts < 1) {

@@ -23,6 +23,8 @@ import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.operators.SlotSharingGroup;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.streaming.api.datastream.DataStreamSource;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -50,6 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 @PublicEvolving
 public final class RosServices {
     private static final Logger LOG = LoggerFactory.getLogger(RosServices.class);
+    private static final ConfigOption<String> PYTHON_EXECUTABLE =
+            ConfigOptions.key(PythonService.EXECUTABLE_OPTION).stringType().noDefaultValue();
 
     private RosServices() {}
 
@@ -59,11 +63,16 @@ public final class RosServices {
      * restart independently of the data plane. The service belongs to this job and ends with it; in
      * a bounded job it ends once every data-plane operator calling it has finished.
      *
+     * <p>A Python service ({@link RosDescriptor#builder(String, PythonService)}) is added the same
+     * way and called the same way; one that names no interpreter of its own takes the job's {@value
+     * PythonService#EXECUTABLE_OPTION}, if this environment's configuration has one.
+     *
      * @return the handle to call the service with, through {@link RosAsyncDataStream}
      * @throws IllegalArgumentException if the service asks for GPUs that the cluster's known
      *     configuration does not offer, naming the missing resource
      */
     public static RosService add(StreamExecutionEnvironment env, RosDescriptor descriptor) {
+        descriptor = withJobPythonExecutable(env, descriptor);
         boolean gpusChecked =
                 ConfigurationChecks.checkGpus(
                         env.getConfiguration(),
@@ -121,5 +130,22 @@ public final class RosServices {
                 descriptor.maxMessageBytes(),
                 token,
                 clientOperators);
+    }
+
+    /**
+     * A Python service without an interpreter of its own takes the job's {@value
+     * PythonService#EXECUTABLE_OPTION}, as PyFlink's Python functions do; without one either, its
+     * instances look at their TaskManager's configuration.
+     */
+    private static RosDescriptor withJobPythonExecutable(
+            StreamExecutionEnvironment env, RosDescriptor descriptor) {
+        if (descriptor.python() == null) {
+            return descriptor;
+        }
+        return env.getConfiguration()
+                .getOptional(PYTHON_EXECUTABLE)
+                .filter(executable -> !executable.trim().isEmpty())
+                .map(descriptor::withDefaultPythonExecutable)
+                .orElse(descriptor);
     }
 }

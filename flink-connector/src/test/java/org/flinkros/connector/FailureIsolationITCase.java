@@ -16,6 +16,7 @@ package org.flinkros.connector;
 import org.flinkros.connector.testing.Clusters;
 import org.flinkros.connector.testing.ExactlyOnceSink;
 import org.flinkros.connector.testing.FailOnce;
+import org.flinkros.connector.testing.ReportedMetrics;
 import org.flinkros.connector.testing.TestModel;
 import org.flinkros.connector.testing.Throttle;
 
@@ -28,9 +29,6 @@ import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.metrics.Gauge;
-import org.apache.flink.metrics.Metric;
-import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.clusterframework.types.ResourceID;
 import org.apache.flink.runtime.executiongraph.AccessExecutionGraph;
 import org.apache.flink.runtime.executiongraph.AccessExecutionJobVertex;
@@ -53,7 +51,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +69,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class FailureIsolationITCase {
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
+    private static final ReportedMetrics REPORTED = new ReportedMetrics(METRICS);
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
     private static final TypeInformation<Tuple4<Long, Long, Integer, Integer>> SQUARED =
             TestModel.SQUARE.resultType();
@@ -349,7 +347,8 @@ class FailureIsolationITCase {
 
         long issued = ISSUED.get();
         long executed = TestModel.probe(key).executed.get();
-        long cancelled = sumGauges(job.getJobID(), Clusters.SERVICE_VERTEX, "ros.cancelled");
+        long cancelled =
+                REPORTED.sumGauges(job.getJobID(), Clusters.SERVICE_VERTEX, "ros.cancelled");
         System.out.printf(
                 "Data plane failed with requests queued: issued %d, cancelled while queued %d,"
                         + " executed %d%n",
@@ -443,61 +442,20 @@ class FailureIsolationITCase {
         assertFinished(run(cluster, job));
 
         JobID id = job.getJobID();
-        assertThat(sumGauges(id, "RosAsync", "ros.calls")).isEqualTo(records);
-        assertThat(sumGauges(id, "RosAsync", "ros.succeeded")).isEqualTo(records);
-        assertThat(sumGauges(id, "RosAsync", "ros.failed.unavailable")).isZero();
-        assertThat(sumGauges(id, "RosAsync", "ros.inFlight")).isZero();
-        assertThat(histogramCounts(id, "RosAsync", "ros.latencyMicros")).isEqualTo(records);
-        assertThat(sumGauges(id, Clusters.SERVICE_VERTEX, "ros.completed")).isEqualTo(records);
-        assertThat(sumGauges(id, Clusters.SERVICE_VERTEX, "ros.queueDepth")).isZero();
-        assertThat(histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.executionMicros"))
+        assertThat(REPORTED.sumGauges(id, "RosAsync", "ros.calls")).isEqualTo(records);
+        assertThat(REPORTED.sumGauges(id, "RosAsync", "ros.succeeded")).isEqualTo(records);
+        assertThat(REPORTED.sumGauges(id, "RosAsync", "ros.failed.unavailable")).isZero();
+        assertThat(REPORTED.sumGauges(id, "RosAsync", "ros.inFlight")).isZero();
+        assertThat(REPORTED.histogramCounts(id, "RosAsync", "ros.latencyMicros"))
                 .isEqualTo(records);
-        assertThat(histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.queueWaitMicros"))
+        assertThat(REPORTED.sumGauges(id, Clusters.SERVICE_VERTEX, "ros.completed"))
                 .isEqualTo(records);
-        assertThat(histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.batchSize"))
+        assertThat(REPORTED.sumGauges(id, Clusters.SERVICE_VERTEX, "ros.queueDepth")).isZero();
+        assertThat(REPORTED.histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.executionMicros"))
                 .isEqualTo(records);
-    }
-
-    /** The sum of the gauges named {@code metric} under operators named like {@code task}. */
-    private static long sumGauges(JobID job, String task, String metric) {
-        long sum = 0;
-        for (Metric gauge : metrics(job, task, metric)) {
-            sum += ((Number) ((Gauge<?>) gauge).getValue()).longValue();
-        }
-        return sum;
-    }
-
-    /**
-     * The summed counts of the histograms named {@code metric} under operators like {@code task}.
-     */
-    private static long histogramCounts(JobID job, String task, String metric) {
-        long sum = 0;
-        for (Metric histogram : metrics(job, task, metric)) {
-            sum += ((org.apache.flink.metrics.Histogram) histogram).getCount();
-        }
-        return sum;
-    }
-
-    /**
-     * The metrics named {@code metric} (e.g. {@code ros.calls}) of operators whose name contains
-     * {@code task}, over all subtasks and attempts of the job.
-     */
-    private static List<Metric> metrics(JobID job, String task, String metric) {
-        List<Metric> found = new java.util.ArrayList<>();
-        for (Map.Entry<MetricGroup, Map<String, Metric>> group :
-                METRICS.getMetricsByGroup().entrySet()) {
-            Map<String, String> variables = group.getKey().getAllVariables();
-            String operator = variables.getOrDefault("<operator_name>", "");
-            if (!job.toString().equals(variables.get("<job_id>")) || !operator.contains(task)) {
-                continue;
-            }
-            for (Map.Entry<String, Metric> entry : group.getValue().entrySet()) {
-                if (group.getKey().getMetricIdentifier(entry.getKey()).endsWith("." + metric)) {
-                    found.add(entry.getValue());
-                }
-            }
-        }
-        assertThat(found).as("metrics %s of %s", metric, task).isNotEmpty();
-        return found;
+        assertThat(REPORTED.histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.queueWaitMicros"))
+                .isEqualTo(records);
+        assertThat(REPORTED.histogramCounts(id, Clusters.SERVICE_VERTEX, "ros.batchSize"))
+                .isEqualTo(records);
     }
 }

@@ -16,6 +16,7 @@ package org.flinkros.client;
 import org.flinkros.client.internal.OptionTable;
 import org.flinkros.client.internal.Preconditions;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
 import javax.annotation.Nullable;
@@ -237,9 +238,11 @@ public final class RosServerOptions implements Serializable {
 
     /**
      * These options as the native runtime takes them: {@code [name, value, ...]} with the names of
-     * {@code options.properties}; the methods travel on their own.
+     * {@code options.properties}; the methods travel on their own. Also what a process hosting a
+     * server of its own (a Python-hosted service instance) is given, as {@code name=value} pairs.
      */
-    String[] toNative() {
+    @Internal
+    public String[] toNative() {
         List<String> pairs =
                 new ArrayList<>(
                         Arrays.asList(

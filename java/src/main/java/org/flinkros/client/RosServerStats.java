@@ -15,7 +15,10 @@ package org.flinkros.client;
 
 import org.flinkros.client.internal.NamedStats;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
+
+import java.util.Map;
 
 /** What a {@link RosServer} has done since it started: a snapshot. */
 @PublicEvolving
@@ -56,6 +59,29 @@ public final class RosServerStats {
         this.failed = new StatusCounts(stats, "failed");
         this.queueWait = new LatencyStats(stats, "queueWait");
         this.execution = new LatencyStats(stats, "execution");
+    }
+
+    /**
+     * The stats of a server that another process runs (a Python-hosted service instance), by the
+     * names of the native runtime's server stats ({@code admitted}, {@code failed.INTERNAL}, {@code
+     * queueWait.p99Micros}, ...).
+     *
+     * @param source what reported them, for the error a missing name raises
+     * @throws IllegalStateException naming the first stat that {@code values} lacks
+     */
+    @Internal
+    public static RosServerStats of(Map<String, Long> values, String source) {
+        return new RosServerStats(
+                NamedStats.of(
+                        values,
+                        source,
+                        "its flink-ros runtime does not match this flink-ros jar's version"));
+    }
+
+    /** The stats of a server that has done nothing yet: every value 0. */
+    @Internal
+    public static RosServerStats empty() {
+        return new RosServerStats(NamedStats.zero());
     }
 
     /** Requests accepted into the queue. */

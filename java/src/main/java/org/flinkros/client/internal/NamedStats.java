@@ -15,6 +15,8 @@ package org.flinkros.client.internal;
 
 import org.apache.flink.annotation.Internal;
 
+import javax.annotation.Nullable;
+
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -32,9 +34,25 @@ public final class NamedStats {
     private final Map<String, Integer> index;
     private final long[] values;
 
+    /** What reported the values, and why one may be missing; null: every value is 0. */
+    @Nullable private final String source;
+
+    private final String mismatch;
+
     private NamedStats(Map<String, Integer> index, long[] values) {
+        this(
+                index,
+                values,
+                "the native runtime",
+                "the native library does not match this flink-ros jar");
+    }
+
+    private NamedStats(
+            Map<String, Integer> index, long[] values, @Nullable String source, String mismatch) {
         this.index = index;
         this.values = values;
+        this.source = source;
+        this.mismatch = mismatch;
     }
 
     /** A client's snapshot, from {@link NativeClient#stats()}. */
@@ -47,14 +65,36 @@ public final class NamedStats {
         return new NamedStats(SERVER.get(), values);
     }
 
+    /**
+     * A snapshot that another process reported by name (a Python-hosted instance writes its
+     * server's stats to a file). A value it lacks raises an error naming {@code source} and saying
+     * {@code mismatch} (what does not match this jar).
+     */
+    public static NamedStats of(Map<String, Long> values, String source, String mismatch) {
+        Map<String, Integer> index = new HashMap<>();
+        long[] flat = new long[values.size()];
+        int position = 0;
+        for (Map.Entry<String, Long> entry : values.entrySet()) {
+            index.put(entry.getKey(), position);
+            flat[position++] = entry.getValue();
+        }
+        return new NamedStats(Collections.unmodifiableMap(index), flat, source, mismatch);
+    }
+
+    /** A snapshot in which every value is 0: nothing happened yet. */
+    public static NamedStats zero() {
+        return new NamedStats(Collections.emptyMap(), new long[0], null, "");
+    }
+
     /** The value named {@code name}. */
     public long get(String name) {
+        if (source == null) {
+            return 0;
+        }
         Integer position = index.get(name);
         if (position == null || position >= values.length) {
             throw new IllegalStateException(
-                    "the native runtime reports no stat '"
-                            + name
-                            + "': the native library does not match this flink-ros jar");
+                    source + " reports no stat '" + name + "': " + mismatch);
         }
         return values[position];
     }

@@ -38,7 +38,7 @@ import java.util.concurrent.CompletableFuture;
  * interrupted and, once the user's code returns, releases what it took by itself.
  */
 @Internal
-final class InstanceStartup implements AutoCloseable {
+final class InstanceStartup implements InstanceLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceStartup.class);
 
     /** How long {@link #close()} waits for an {@code open()} in progress to give up. */
@@ -91,12 +91,14 @@ final class InstanceStartup implements AutoCloseable {
         thread.setContextClassLoader(loader);
     }
 
-    void start() {
+    @Override
+    public void start() {
         thread.start();
     }
 
     /** Completes with the serving instance's run loop, or with what made the startup fail. */
-    CompletableFuture<RpcOperatorRunner> started() {
+    @Override
+    public CompletableFuture<RpcOperatorRunner> started() {
         return started;
     }
 

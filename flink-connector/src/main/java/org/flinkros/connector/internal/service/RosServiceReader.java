@@ -15,6 +15,7 @@ package org.flinkros.connector.internal.service;
 
 import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerOptions;
+import org.flinkros.connector.PythonService;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RpcOperatorContext;
 import org.flinkros.connector.internal.FlinkInternals;
@@ -25,6 +26,8 @@ import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.util.FlinkRuntimeException;
@@ -57,6 +60,8 @@ import java.util.concurrent.TimeUnit;
 @Internal
 final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     private static final Logger LOG = LoggerFactory.getLogger(RosServiceReader.class);
+    private static final ConfigOption<String> PYTHON_EXECUTABLE =
+            ConfigOptions.key(PythonService.EXECUTABLE_OPTION).stringType().noDefaultValue();
 
     /** How long a failed instance waits for the enumerator's verdict before it fails anyway. */
     static final Duration VERDICT_WAIT = Duration.ofSeconds(10);
@@ -76,8 +81,8 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     /** Task-thread state. */
     private Phase phase = Phase.STARTING;
 
-    private InstanceStartup startup;
-    @Nullable private RpcOperatorRunner runner;
+    private InstanceLauncher startup;
+    @Nullable private ServingInstance runner;
     @Nullable private Throwable startupFailure;
     @Nullable private volatile RuntimeException failure;
     private long startedAtNanos;
@@ -96,19 +101,36 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     @Override
     public void start() {
         startedAtNanos = System.nanoTime();
-        // The descriptor was deserialized for this subtask: the operator is this instance's own.
-        startup =
-                new InstanceStartup(
-                        instance,
-                        descriptor.operator(),
-                        new Steps(),
-                        context.getUserCodeClassLoader().asClassLoader());
+        if (descriptor.python() != null) {
+            startup =
+                    new PythonInstance(
+                            instance,
+                            descriptor.python(),
+                            new PythonSteps(),
+                            LoggerFactory.getLogger(
+                                    PythonInstance.LOGGER_PREFIX
+                                            + descriptor.name()
+                                            + "."
+                                            + context.getIndexOfSubtask()));
+        } else {
+            // The descriptor was deserialized for this subtask: the operator is this instance's
+            // own.
+            startup =
+                    new InstanceStartup(
+                            instance,
+                            descriptor.operator(),
+                            new Steps(),
+                            context.getUserCodeClassLoader().asClassLoader());
+        }
         startup.started().whenComplete((runner, error) -> wakeUp());
         startup.start();
         LOG.info(
-                "RpcOperator service '{}' instance {} is starting (open() runs in the background)",
+                "RpcOperator service '{}' instance {} is starting ({} in the background)",
                 descriptor.name(),
-                context.getIndexOfSubtask());
+                context.getIndexOfSubtask(),
+                descriptor.python() != null
+                        ? "a Python process serving " + descriptor.python().serviceClass()
+                        : "open() runs");
     }
 
     @Override
@@ -136,23 +158,22 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
         return endOfService.isDone() ? InputStatus.END_OF_INPUT : InputStatus.NOTHING_AVAILABLE;
     }
 
-    private void onServing(RpcOperatorRunner started) {
+    private void onServing(ServingInstance started) {
         runner = started;
         phase = Phase.SERVING;
         started.stoppedOnError().whenComplete((ignored, error) -> wakeUp());
-        RosMetrics.registerServer(
-                context.metricGroup(), started.server()::stats, started.batchSizes());
+        RosMetrics.registerServer(context.metricGroup(), started::stats, started.batchSizes());
         String host = advertisedHost();
         LOG.info(
                 "RpcOperator service '{}' instance {} serving at {}:{} ({} ms after it started)",
                 descriptor.name(),
                 context.getIndexOfSubtask(),
                 host,
-                started.server().port(),
+                started.port(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAtNanos));
         context.sendSourceEventToCoordinator(
                 new ServiceEvents.InstanceStarted(
-                        host, started.server().port(), UUID.randomUUID().toString()));
+                        host, started.port(), UUID.randomUUID().toString()));
     }
 
     /** Tells the enumerator, which answers whether to give up; fails anyway if it does not. */
@@ -204,8 +225,9 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
                                 + verdict.failures
                                 + " times in a row; the job fails without restarting, since"
                                 + " another restart would load the model only to fail again."
-                                + " Fix the cause below (in the operator's open(), its"
-                                + " resources or its configuration), or allow more attempts with"
+                                + " Fix the cause below (in the operator's open() or a Python"
+                                + " service's process, its resources or its configuration), or"
+                                + " allow more attempts with"
                                 + " RosDescriptor.Builder#maxOpenAttempts",
                         startupFailure));
     }
@@ -271,6 +293,68 @@ final class RosServiceReader implements SourceReader<Void, ServiceSplit> {
     public void close() throws Exception {
         if (startup != null) {
             startup.close();
+        }
+    }
+
+    /** How {@link PythonInstance} brings this instance up. */
+    private final class PythonSteps implements PythonInstance.Steps {
+        @Override
+        public GpuAllocator.Lease claimGpus() throws Exception {
+            return new Steps().claimGpus();
+        }
+
+        @Override
+        public String executable() {
+            return descriptor
+                    .python()
+                    .executable()
+                    .orElseGet(
+                            () ->
+                                    context.getConfiguration()
+                                            .getOptional(PYTHON_EXECUTABLE)
+                                            .map(String::trim)
+                                            .filter(executable -> !executable.isEmpty())
+                                            .orElse(PythonService.DEFAULT_EXECUTABLE));
+        }
+
+        @Override
+        public String serviceName() {
+            return descriptor.name();
+        }
+
+        @Override
+        public int instanceIndex() {
+            return context.getIndexOfSubtask();
+        }
+
+        @Override
+        public int parallelism() {
+            return descriptor.parallelism();
+        }
+
+        @Override
+        public int concurrency() {
+            return descriptor.concurrency();
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public String[] serverOptions() {
+            RosServerOptions options = descriptor.serverOptions();
+            return options.toBuilder()
+                    .bindHost(
+                            BindAddress.of(
+                                    options.bindHost(),
+                                    context.getConfiguration(),
+                                    advertisedHost()))
+                    .methods(Collections.emptySet())
+                    .token(null)
+                    .build()
+                    .toNative();
         }
     }
 

@@ -17,6 +17,7 @@ import org.flinkros.client.RosException;
 import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerReplies;
 import org.flinkros.client.RosServerRequest;
+import org.flinkros.client.RosServerStats;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.BatchRpcOperator;
 import org.flinkros.connector.RpcBatch;
@@ -48,7 +49,7 @@ import java.util.concurrent.CompletableFuture;
  * worker cannot.
  */
 @Internal
-final class RpcOperatorRunner implements AutoCloseable {
+final class RpcOperatorRunner implements ServingInstance, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RpcOperatorRunner.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
 
@@ -82,13 +83,15 @@ final class RpcOperatorRunner implements AutoCloseable {
     }
 
     /** Completes when the loop stops on its own: the operator threw a JVM {@link Error}. */
-    CompletableFuture<Void> stoppedOnError() {
+    @Override
+    public CompletableFuture<Void> stoppedOnError() {
         return stopped;
     }
 
     /** The error that stopped the loop, if it stopped on its own. */
     @Nullable
-    Throwable fatalError() {
+    @Override
+    public Throwable fatalError() {
         return fatalError;
     }
 
@@ -97,8 +100,19 @@ final class RpcOperatorRunner implements AutoCloseable {
         return server;
     }
 
+    @Override
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public RosServerStats stats() {
+        return server.stats();
+    }
+
     /** Sizes of the batches the workers took. */
-    Histogram batchSizes() {
+    @Override
+    public Histogram batchSizes() {
         return batchSizes;
     }
 

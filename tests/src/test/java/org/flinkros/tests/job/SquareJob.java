@@ -13,6 +13,7 @@
  */
 package org.flinkros.tests.job;
 
+import org.flinkros.connector.PythonService;
 import org.flinkros.connector.RosAsyncDataStream;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RosService;
@@ -91,13 +92,51 @@ public final class SquareJob {
             @Nullable ThrottleUntilReleased throttle,
             boolean placeByResources,
             Duration checkpointInterval) {
+        return build(
+                records,
+                output,
+                dataParallelism,
+                RosDescriptor.builder(SERVICE, model),
+                throttle,
+                placeByResources,
+                checkpointInterval);
+    }
+
+    /**
+     * The job graph with the square model hosted by Python processes ({@code
+     * square_host_model:SquareHostModel}, which answers as {@link SquareOperator} does).
+     *
+     * @param records how many numbers: 0 to {@code records - 1}
+     * @param output the directory the output files go to
+     * @param python the Python service
+     */
+    public static JobGraph buildPython(
+            long records, java.nio.file.Path output, PythonService python) {
+        return build(
+                records,
+                output,
+                1,
+                RosDescriptor.builder(SERVICE, python),
+                null,
+                false,
+                CHECKPOINTS);
+    }
+
+    private static JobGraph build(
+            long records,
+            java.nio.file.Path output,
+            int dataParallelism,
+            RosDescriptor.Builder service,
+            @Nullable ThrottleUntilReleased throttle,
+            boolean placeByResources,
+            Duration checkpointInterval) {
         Configuration config = new Configuration();
         config.set(PipelineOptions.NAME, "flink-ros square on a process cluster");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
         env.enableCheckpointing(checkpointInterval.toMillis()); // exactly-once is the default
         env.setParallelism(dataParallelism);
-        RosDescriptor.Builder service = RosDescriptor.builder(SERVICE, model).parallelism(2);
+        service.parallelism(2);
         if (placeByResources) {
             // A TaskManager has 64 MiB managed memory: one instance (40) and one data-plane task
             // (16) fit, two instances do not.

@@ -45,7 +45,8 @@ class Square(flinkros.Service):
     @flinkros.batch_method("square", codec=codecs.FLOAT32_ARRAY)
     def square(self, batch):
         self.entered.set()
-        self.gate.wait()
+        # Bounded, so that a test that fails before it opens the gate cannot hang the suite.
+        self.gate.wait(30)
         self.batch_sizes.append(len(batch))
         self.seen.extend(float(row[0]) for row in batch)
         return batch * batch

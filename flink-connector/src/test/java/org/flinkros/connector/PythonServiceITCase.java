@@ -253,28 +253,49 @@ class PythonServiceITCase {
         }
     }
 
-    @Test
-    void aKilledPythonProcessRestartsOnlyItsInstanceAndNoRecordFails(
-            @InjectMiniCluster MiniCluster cluster) throws Exception {
-        String test = "py-killed-" + UUID.randomUUID().toString().substring(0, 8);
-        long records = 10_000;
-        Path opens = directory.resolve(test + ".opens");
+    /**
+     * Submits the numbers 0..records-1, shaped by {@code dataPlane}, squared by 2 Python instances
+     * of the test model into an exactly-once sink; the test's gate starts closed.
+     */
+    private static JobID submitSquares(
+            MiniCluster cluster,
+            String test,
+            long records,
+            Path opens,
+            String sink,
+            java.util.function.Function<DataStream<Long>, DataStream<Long>> dataPlane)
+            throws Exception {
         GATES.put(test, new CountDownLatch(1));
         StreamExecutionEnvironment env = environment();
         RosService service =
                 RosServices.add(
                         env,
                         RosDescriptor.builder(test, model(opens).build()).parallelism(2).build());
-        DataStream<Long> numbers =
-                env.fromSequence(0, records - 1)
-                        .map(new Throttle<Long>(2000))
-                        // Holds the data plane until the killed instance is back, so that the job
-                        // cannot end before it restarts.
-                        .map(new Gate(test, 4000, 0));
-        String sink = UUID.randomUUID().toString();
+        DataStream<Long> numbers = dataPlane.apply(env.fromSequence(0, records - 1));
         square(numbers, service, test).sinkTo(new ExactlyOnceSink<>(sink));
         JobGraph job = env.getStreamGraph().getJobGraph();
-        JobID id = cluster.submitJob(job).get().getJobID();
+        return cluster.submitJob(job).get().getJobID();
+    }
+
+    @Test
+    void aKilledPythonProcessRestartsOnlyItsInstanceAndNoRecordFails(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String test = "py-killed-" + UUID.randomUUID().toString().substring(0, 8);
+        long records = 10_000;
+        Path opens = directory.resolve(test + ".opens");
+        String sink = UUID.randomUUID().toString();
+        JobID id =
+                submitSquares(
+                        cluster,
+                        test,
+                        records,
+                        opens,
+                        sink,
+                        numbers ->
+                                numbers.map(new Throttle<Long>(2000))
+                                        // Holds the data plane until the killed instance is back,
+                                        // so that the job cannot end before it restarts.
+                                        .map(new Gate(test, 4000, 0)));
 
         Clusters.eventually(
                 WAIT, "calls answered by both instances", () -> RESULTS.get(test).get() > 1000);
@@ -328,22 +349,20 @@ class PythonServiceITCase {
         String test = "py-dataplane-" + UUID.randomUUID().toString().substring(0, 8);
         long records = 10_000;
         Path opens = directory.resolve(test + ".opens");
-        GATES.put(test, new CountDownLatch(1));
-        StreamExecutionEnvironment env = environment();
-        RosService service =
-                RosServices.add(
-                        env,
-                        RosDescriptor.builder(test, model(opens).build()).parallelism(2).build());
-        DataStream<Long> numbers =
-                env.fromSequence(0, records - 1)
-                        .map(new Throttle<Long>(4000))
-                        .map(new FailOnce<Long>(1500))
-                        // The restarted attempt waits until the test has looked at the processes.
-                        .map(new Gate(test, 500, 1));
         String sink = UUID.randomUUID().toString();
-        square(numbers, service, test).sinkTo(new ExactlyOnceSink<>(sink));
-        JobGraph job = env.getStreamGraph().getJobGraph();
-        JobID id = cluster.submitJob(job).get().getJobID();
+        JobID id =
+                submitSquares(
+                        cluster,
+                        test,
+                        records,
+                        opens,
+                        sink,
+                        numbers ->
+                                numbers.map(new Throttle<Long>(4000))
+                                        .map(new FailOnce<Long>(1500))
+                                        // The restarted attempt waits until the test has looked
+                                        // at the processes.
+                                        .map(new Gate(test, 500, 1)));
 
         Clusters.eventually(
                 WAIT,

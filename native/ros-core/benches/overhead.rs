@@ -13,13 +13,14 @@
 //! What the ROS runtime costs over plain gRPC.
 //!
 //! Baseline: a tonic client calling a tonic server (same proto, same loopback, same runtime) that
-//! answers inside its handler. ROS: a `RosClient` calling a `RosServer` whose request goes
-//! through the bounded queue to a worker thread that polls it, as a Java worker would, and back.
-//! The difference is the price of the queue hand-off, load balancing, retries bookkeeping,
-//! deadlines and statistics.
+//! answers inside its handler, one unary call per request. ROS: a `RosClient` calling a
+//! `RosServer` whose request goes through the bounded queue to a worker thread that polls it, as a
+//! Java worker would, and back; once with each call a unary `Invoke` (`transport` `UNARY`), once
+//! over the multiplexed stream (`MULTIPLEXED`, the default). The unary difference is the price of
+//! the queue hand-off, load balancing, retries bookkeeping, deadlines and statistics.
 //!
-//! Run with `cargo bench -p ros-core --bench overhead` (release build). Each scenario runs
-//! baseline and ROS alternately for several rounds and prints medians and the ROS/baseline ratio.
+//! Run with `cargo bench -p ros-core --bench overhead` (release build). Each scenario runs the
+//! three alternately for several rounds and prints medians and the ratios to the baseline.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,8 +32,10 @@ use futures_util::stream::FuturesUnordered;
 use hdrhistogram::Histogram;
 use ros_core::proto::rpc_operator_service_client::RpcOperatorServiceClient;
 use ros_core::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
-use ros_core::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
-use ros_core::{ClientConfig, RosClient, RosServer, ServerConfig};
+use ros_core::proto::{
+    CancelRequest, CancelResponse, InvokeBatch, InvokeRequest, InvokeResponse, ResultBatch,
+};
+use ros_core::{ClientConfig, RosClient, RosServer, ServerConfig, Transport};
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
@@ -59,8 +62,8 @@ async fn run() {
         ROUNDS
     );
     println!(
-        "{:<40} {:>14} {:>14} {:>8}",
-        "scenario", "baseline", "ROS", "ROS/base"
+        "{:<40} {:>16} {:>16} {:>16} {:>9} {:>9}",
+        "scenario", "tonic", "ROS unary", "ROS multiplexed", "unary/b", "mux/b"
     );
 
     let small = Bytes::from(vec![7u8; 256]);
@@ -85,13 +88,17 @@ async fn run() {
             "µs",
         );
     }
-    for (name, payload, calls) in [("256 B", &small, 50_000), ("256 KiB", &large, 4_000)] {
+    for (name, payload, calls, in_flight) in [
+        ("256 B", &small, 50_000, 64),
+        ("256 B", &small, 100_000, 512),
+        ("256 KiB", &large, 4_000, 64),
+    ] {
         let (base, ros_result) = compare(&baseline, &ros, |target| {
-            concurrent(target, payload.clone(), calls, 64)
+            concurrent(target, payload.clone(), calls, in_flight)
         })
         .await;
         report(
-            &format!("throughput, 64 in flight, {name}"),
+            &format!("throughput, {in_flight} in flight, {name}"),
             &base,
             &ros_result,
             |r| r.calls_per_second,
@@ -132,25 +139,33 @@ struct Measurement {
     calls_per_second: f64,
 }
 
-/// Runs `measure` on both sides in alternation, after a warm-up, and keeps every round.
+/// Runs `measure` on the baseline and both ROS transports in alternation, after a warm-up, and
+/// keeps every round: the baseline's, then the unary and the multiplexed ROS rounds.
 async fn compare<F, Fut>(
     baseline: &Baseline,
     ros: &Ros,
     measure: F,
-) -> (Vec<Measurement>, Vec<Measurement>)
+) -> (Vec<Measurement>, [Vec<Measurement>; 2])
 where
     F: Fn(Target) -> Fut,
     Fut: std::future::Future<Output = Measurement>,
 {
-    let (base_target, ros_target) = (baseline.target(), ros.target());
-    measure(base_target.clone()).await;
-    measure(ros_target.clone()).await;
-    let (mut base, mut ros_results) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        base.push(measure(base_target.clone()).await);
-        ros_results.push(measure(ros_target.clone()).await);
+    let targets = [
+        baseline.target(),
+        ros.target(Transport::Unary),
+        ros.target(Transport::Multiplexed),
+    ];
+    for target in &targets {
+        measure(target.clone()).await;
     }
-    (base, ros_results)
+    let mut rounds: [Vec<Measurement>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        for (target, results) in targets.iter().zip(rounds.iter_mut()) {
+            results.push(measure(target.clone()).await);
+        }
+    }
+    let [base, unary, multiplexed] = rounds;
+    (base, [unary, multiplexed])
 }
 
 async fn sequential(target: Target, payload: Bytes, calls: usize) -> Measurement {
@@ -192,18 +207,21 @@ async fn concurrent(target: Target, payload: Bytes, calls: usize, in_flight: usi
 fn report(
     scenario: &str,
     base: &[Measurement],
-    ros: &[Measurement],
+    ros: &[Vec<Measurement>; 2],
     value: impl Fn(&Measurement) -> f64,
     unit: &str,
 ) {
     let base = median(base.iter().map(&value).collect());
-    let ros = median(ros.iter().map(&value).collect());
+    let unary = median(ros[0].iter().map(&value).collect());
+    let multiplexed = median(ros[1].iter().map(&value).collect());
     println!(
-        "{:<40} {:>14} {:>14} {:>7.2}x",
+        "{:<40} {:>16} {:>16} {:>16} {:>8.2}x {:>8.2}x",
         scenario,
         format!("{base:.0} {unit}"),
-        format!("{ros:.0} {unit}"),
-        ros / base
+        format!("{unary:.0} {unit}"),
+        format!("{multiplexed:.0} {unit}"),
+        unary / base,
+        multiplexed / base
     );
 }
 
@@ -235,6 +253,15 @@ impl RpcOperatorService for EchoService {
         _request: Request<CancelRequest>,
     ) -> Result<Response<CancelResponse>, Status> {
         Ok(Response::new(CancelResponse { cancelled: 0 }))
+    }
+
+    type InvokeStreamStream = futures_util::stream::Empty<Result<ResultBatch, Status>>;
+
+    async fn invoke_stream(
+        &self,
+        _request: Request<tonic::Streaming<InvokeBatch>>,
+    ) -> Result<Response<Self::InvokeStreamStream>, Status> {
+        Err(Status::unimplemented("the baseline calls unary only"))
     }
 }
 
@@ -269,7 +296,8 @@ impl Baseline {
 struct Ros {
     /// Kept so that the instance lives as long as the benchmark.
     _server: Arc<RosServer>,
-    client: Arc<RosClient>,
+    unary: Arc<RosClient>,
+    multiplexed: Arc<RosClient>,
     stop: Arc<AtomicBool>,
 }
 
@@ -289,23 +317,35 @@ impl Ros {
                 }
             }
         });
-        let client = RosClient::new(ClientConfig::default()).expect("client");
-        client
-            .update_endpoints([server.local_addr().to_string()])
-            .expect("endpoints");
+        let client = |transport| {
+            let client = RosClient::new(ClientConfig {
+                transport,
+                ..ClientConfig::default()
+            })
+            .expect("client");
+            client
+                .update_endpoints([server.local_addr().to_string()])
+                .expect("endpoints");
+            Arc::new(client)
+        };
         Ros {
+            unary: client(Transport::Unary),
+            multiplexed: client(Transport::Multiplexed),
             _server: server,
-            client: Arc::new(client),
             stop,
         }
     }
 
-    fn target(&self) -> Target {
-        Target::Ros(self.client.clone())
+    fn target(&self, transport: Transport) -> Target {
+        Target::Ros(match transport {
+            Transport::Unary => self.unary.clone(),
+            Transport::Multiplexed => self.multiplexed.clone(),
+        })
     }
 
     fn stop(&self) {
         self.stop.store(true, Ordering::Release);
-        self.client.close();
+        self.unary.close();
+        self.multiplexed.close();
     }
 }

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 
 use crate::proto::rpc_operator_service_client::RpcOperatorServiceClient;
+use crate::stream_client::Multiplexer;
 
 /// How a client spreads calls over instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +38,8 @@ pub enum LoadBalancing {
 pub(crate) struct Member {
     pub(crate) address: Arc<str>,
     pub(crate) stub: RpcOperatorServiceClient<Channel>,
+    /// The multiplexed path to the instance, over the same connection.
+    pub(crate) mux: Arc<Multiplexer>,
     outstanding: Arc<AtomicUsize>,
     health: Arc<Health>,
 }
@@ -53,10 +56,15 @@ struct Health {
 }
 
 impl Member {
-    pub(crate) fn new(address: Arc<str>, stub: RpcOperatorServiceClient<Channel>) -> Member {
+    pub(crate) fn new(
+        address: Arc<str>,
+        stub: RpcOperatorServiceClient<Channel>,
+        mux: Multiplexer,
+    ) -> Member {
         Member {
             address,
             stub,
+            mux: Arc::new(mux),
             outstanding: Arc::new(AtomicUsize::new(0)),
             health: Arc::new(Health {
                 ejected_until: AtomicU64::new(0),
@@ -189,7 +197,11 @@ mod tests {
 
     fn member(address: &str) -> Member {
         let channel = Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
-        Member::new(Arc::from(address), RpcOperatorServiceClient::new(channel))
+        Member::new(
+            Arc::from(address),
+            RpcOperatorServiceClient::new(channel.clone()),
+            Multiplexer::new(channel, Default::default(), 1024),
+        )
     }
 
     #[tokio::test]

@@ -22,6 +22,10 @@
 //! 4. on `UNAVAILABLE` or `RESOURCE_EXHAUSTED` (no response was produced) tries a *different*
 //!    instance, at most `max_attempts` times in all and only while the retry budget allows.
 //!
+//! Calls travel over one long-lived HTTP/2 stream per instance, many requests to a message
+//! ([`Transport::Multiplexed`], see `stream_client`), or each as its own unary `Invoke`
+//! ([`Transport::Unary`]; also taken by requests too large to share a message).
+//!
 //! A dropped connection fails the calls in flight on it at once (HTTP/2 reports the stream
 //! errors); they are retried elsewhere. An instance that is unreachable or refuses for a full
 //! queue is ejected with a backoff that grows while it keeps failing, until a call gets through
@@ -34,10 +38,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use prost::Message;
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tonic::metadata::AsciiMetadataValue;
+use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::Endpoint;
 
 use crate::auth::{PRINCIPAL_HEADER, ServiceToken, TOKEN_HEADER};
@@ -49,6 +54,20 @@ use crate::proto::{CancelRequest, InvokeRequest};
 use crate::retry::RetryBudget;
 use crate::stats::{ClientStats, CodeCounters, LatencyHistogram};
 use crate::status::{RosError, StatusCode};
+use crate::stream_client::{CallFailure, Multiplexer};
+use crate::stream_server::{CONNECTION_WINDOW_BYTES, FRAME_TARGET_BYTES, STREAM_WINDOW_BYTES};
+
+/// How a client's calls travel to an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Over one long-lived stream per instance (`InvokeStream`), many requests to a message: a
+    /// call costs a few bytes of a frame instead of an HTTP/2 stream of its own. Requests over
+    /// 64 KiB go unary.
+    #[default]
+    Multiplexed,
+    /// Each call is its own unary `Invoke`, as outside gRPC clients call.
+    Unary,
+}
 
 /// How a client identifies itself, routes, retries and waits.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +92,8 @@ pub struct ClientConfig {
     pub max_message_bytes: usize,
     /// How calls are spread over instances.
     pub load_balancing: LoadBalancing,
+    /// How calls travel to an instance.
+    pub transport: Transport,
     /// Attempts per call, the first included; 1 disables retries.
     pub max_attempts: u32,
     /// Retries may not exceed this fraction of calls (on top of `retry_min_per_second`).
@@ -136,6 +157,15 @@ impl ClientConfig {
                 )));
             }
         };
+        let transport = match options.text("transport") {
+            Some("MULTIPLEXED") => Transport::Multiplexed,
+            Some("UNARY") => Transport::Unary,
+            other => {
+                return Err(RosError::invalid_argument(format!(
+                    "transport must be MULTIPLEXED or UNARY, got {other:?}"
+                )));
+            }
+        };
         let config = ClientConfig {
             client_id: options.text("clientId").unwrap_or_default().to_string(),
             client_epoch: options.int("clientEpoch")?,
@@ -145,6 +175,7 @@ impl ClientConfig {
             connect_timeout: options.millis("connectTimeoutMillis")?,
             max_message_bytes: options.int("maxMessageBytes")?,
             load_balancing,
+            transport,
             max_attempts: options.int("maxAttempts")?,
             retry_budget_ratio: options.real("retryBudgetRatio")?,
             retry_min_per_second: options.int("retryMinPerSecond")?,
@@ -206,6 +237,14 @@ impl ClientConfig {
                 match self.load_balancing {
                     LoadBalancing::PowerOfTwoChoices => "POWER_OF_TWO_CHOICES",
                     LoadBalancing::RoundRobin => "ROUND_ROBIN",
+                }
+                .to_string(),
+            ),
+            (
+                "transport",
+                match self.transport {
+                    Transport::Multiplexed => "MULTIPLEXED",
+                    Transport::Unary => "UNARY",
                 }
                 .to_string(),
             ),
@@ -350,6 +389,7 @@ impl RosClient {
         }
         let config = &self.inner.config;
         let tls = self.inner.tls.as_ref();
+        let principal = self.inner.principal.as_ref();
         self.inner.endpoints.send_modify(|set| {
             let mut existing: HashMap<Arc<str>, Member> = set
                 .members
@@ -361,7 +401,7 @@ impl RosClient {
                 .map(|(address, uri)| {
                     existing
                         .remove(address.as_str())
-                        .unwrap_or_else(|| connect_lazily(&address, uri, config, tls))
+                        .unwrap_or_else(|| connect_lazily(&address, uri, config, tls, principal))
                 })
                 .collect();
             set.ever_populated |= !set.members.is_empty();
@@ -540,7 +580,7 @@ impl RosClient {
     ) -> Result<Bytes, RosError> {
         let _outstanding = member.start_call();
         let remaining = deadline.saturating_duration_since(Instant::now());
-        let request = self.authorized(InvokeRequest {
+        let request = InvokeRequest {
             request_id: self.inner.next_request_id.fetch_add(1, Ordering::Relaxed),
             client_id: self.inner.config.client_id.clone(),
             client_epoch: self.inner.config.client_epoch,
@@ -548,40 +588,46 @@ impl RosClient {
             payload,
             // Rounded up: the instance must not give up before the caller does.
             timeout_millis: remaining.as_micros().div_ceil(1000).max(1) as u64,
-        });
-        let mut stub = member.stub.clone();
-        match stub.invoke(request).await {
-            Ok(response) => {
-                member.healthy();
-                Ok(response.into_inner().payload)
+        };
+        let outcome = if self.inner.config.transport == Transport::Multiplexed
+            && request.encoded_len() <= FRAME_TARGET_BYTES
+        {
+            member.mux.call(request).await
+        } else {
+            let mut stub = member.stub.clone();
+            match stub.invoke(self.authorized(request)).await {
+                Ok(response) => Ok(response.into_inner().payload),
+                Err(status) => Err(CallFailure {
+                    transport: std::error::Error::source(&status).is_some(),
+                    error: RosError::from(status),
+                }),
             }
-            Err(status) => Err(self.classify(member, status)),
+        };
+        match outcome {
+            Ok(payload) => {
+                member.healthy();
+                Ok(payload)
+            }
+            Err(failure) => Err(self.classify(member, failure)),
         }
     }
 
     /// A request carrying the client's token and principal, if it has them.
     fn authorized<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        if let Some(token) = &self.inner.config.token {
-            request
-                .metadata_mut()
-                .insert(TOKEN_HEADER, token.header_value());
-        }
-        if let Some(principal) = &self.inner.principal {
-            request
-                .metadata_mut()
-                .insert(PRINCIPAL_HEADER, principal.clone());
-        }
+        *request.metadata_mut() = credentials(
+            self.inner.config.token.as_ref(),
+            self.inner.principal.as_ref(),
+        );
         request
     }
 
     /// Turns a failed attempt into a `RosError`. A transport failure means no response was
     /// produced, so it is `UNAVAILABLE`. An instance that is unreachable or whose queue is full
     /// is ejected for a backoff, so that calls go elsewhere instead of hammering it.
-    fn classify(&self, member: &Member, status: tonic::Status) -> RosError {
-        let transport_failure = std::error::Error::source(&status).is_some();
-        let mut error = RosError::from(status);
-        if transport_failure {
+    fn classify(&self, member: &Member, failure: CallFailure) -> RosError {
+        let mut error = failure.error;
+        if failure.transport {
             error.code = StatusCode::Unavailable;
         }
         if error.code.is_retryable() {
@@ -741,11 +787,28 @@ impl Drop for DecrementOnDrop<'_> {
     }
 }
 
+/// The headers that authenticate a request: the token (or the principal's credential) and the
+/// principal, where the client has them.
+fn credentials(
+    token: Option<&ServiceToken>,
+    principal: Option<&AsciiMetadataValue>,
+) -> MetadataMap {
+    let mut metadata = MetadataMap::new();
+    if let Some(token) = token {
+        metadata.insert(TOKEN_HEADER, token.header_value());
+    }
+    if let Some(principal) = principal {
+        metadata.insert(PRINCIPAL_HEADER, principal.clone());
+    }
+    metadata
+}
+
 fn connect_lazily(
     address: &str,
     uri: String,
     config: &ClientConfig,
     tls: Option<&tonic::transport::ClientTlsConfig>,
+    principal: Option<&AsciiMetadataValue>,
 ) -> Member {
     let endpoint = match tls {
         Some(tls) => Endpoint::from_shared(uri.replacen("http://", "https://", 1))
@@ -760,9 +823,16 @@ fn connect_lazily(
         .http2_keep_alive_interval(config.keepalive_interval)
         .keep_alive_timeout(config.keepalive_timeout)
         .keep_alive_while_idle(true)
+        .initial_stream_window_size(STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
         .connect_lazy();
-    let stub = RpcOperatorServiceClient::new(channel)
+    let stub = RpcOperatorServiceClient::new(channel.clone())
         .max_decoding_message_size(config.max_message_bytes)
         .max_encoding_message_size(config.max_message_bytes);
-    Member::new(Arc::from(address), stub)
+    let mux = Multiplexer::new(
+        channel,
+        credentials(config.token.as_ref(), principal),
+        config.max_message_bytes,
+    );
+    Member::new(Arc::from(address), stub, mux)
 }

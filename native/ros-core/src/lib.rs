@@ -34,6 +34,8 @@ pub mod runtime;
 pub mod server;
 pub mod stats;
 pub mod status;
+mod stream_client;
+mod stream_server;
 mod tls;
 
 /// Code generated from `proto/ros/v1/ros.proto`.
@@ -44,7 +46,7 @@ pub mod proto {
 
 pub use auth::ServiceToken;
 pub use balancer::LoadBalancing;
-pub use client::{ClientConfig, RosClient};
+pub use client::{ClientConfig, RosClient, Transport};
 pub use queue::{BatchPolicy, Batching, ServerRequest, ServerStats};
 pub use server::{RosServer, ServerConfig};
 pub use stats::{ClientStats, LatencySnapshot};

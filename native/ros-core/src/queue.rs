@@ -28,13 +28,43 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::stats::{CodeCounters, LatencyHistogram, LatencySnapshot};
 use crate::status::{RosError, StatusCode};
 
-/// Where a request's outcome goes: the gRPC handler waiting for it.
-pub(crate) type Responder = oneshot::Sender<Result<Bytes, RosError>>;
+/// A request's outcome on its way to a multiplexed stream: the request's `request_id` and it.
+pub(crate) type StreamResult = (u64, Result<Bytes, RosError>);
+
+/// Where a request's outcome goes.
+pub(crate) enum Responder {
+    /// The unary handler waiting for it.
+    Call(oneshot::Sender<Result<Bytes, RosError>>),
+    /// The multiplexed stream that carried the request, which sends it with others.
+    Stream {
+        results: mpsc::UnboundedSender<StreamResult>,
+        request_id: u64,
+    },
+}
+
+impl Responder {
+    /// Delivers the outcome; false when nobody waits for it any more.
+    fn send(self, outcome: Result<Bytes, RosError>) -> bool {
+        match self {
+            Responder::Call(sender) => sender.send(outcome).is_ok(),
+            Responder::Stream {
+                results,
+                request_id,
+            } => results.send((request_id, outcome)).is_ok(),
+        }
+    }
+}
+
+impl From<oneshot::Sender<Result<Bytes, RosError>>> for Responder {
+    fn from(sender: oneshot::Sender<Result<Bytes, RosError>>) -> Responder {
+        Responder::Call(sender)
+    }
+}
 
 /// A request handed to a worker. Its `id` is what the worker completes it with.
 #[derive(Debug, Clone)]
@@ -240,8 +270,9 @@ impl RequestQueue {
     pub(crate) fn admit(
         &self,
         admission: Admission,
-        responder: Responder,
+        responder: impl Into<Responder>,
     ) -> Result<u64, RosError> {
+        let responder = responder.into();
         let mut state = self.lock();
         if state.closed {
             return Err(RosError::unavailable("service instance is shutting down"));
@@ -405,7 +436,7 @@ impl RequestQueue {
             let found = match state.executing.remove(&id) {
                 Some((responder, taken_at)) => {
                     self.execution.record(taken_at.elapsed());
-                    responder.send(outcome).is_ok()
+                    responder.send(outcome)
                 }
                 None => false,
             };

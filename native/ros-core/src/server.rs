@@ -31,6 +31,7 @@ use bytes::Bytes;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tonic::codegen::http;
 use tonic::{Request, Response, Status};
 
@@ -38,7 +39,9 @@ use crate::auth::{Identity, ServiceToken};
 use crate::listener::{ConnectionLimits, ConnectionRefusals};
 use crate::options::{Options, Side, to_micros, to_millis};
 use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorServiceServer};
-use crate::proto::{CancelRequest, CancelResponse, InvokeRequest, InvokeResponse};
+use crate::proto::{
+    CancelRequest, CancelResponse, InvokeBatch, InvokeRequest, InvokeResponse, ResultBatch,
+};
 use crate::queue::{Admission, BatchPolicy, Batching, RequestQueue, ServerRequest, ServerStats};
 use crate::status::{RosError, StatusCode};
 
@@ -239,6 +242,7 @@ pub struct RosServer {
     queue: Arc<RequestQueue>,
     refusals: Arc<Refusals>,
     health: tonic_health::server::HealthReporter,
+    shutting_down: CancellationToken,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     serving: Mutex<Option<JoinHandle<()>>>,
 }
@@ -270,14 +274,25 @@ impl RosServer {
         let refusals = Arc::new(Refusals::default());
         let handler = Handler {
             queue: queue.clone(),
-            methods: config.methods.clone(),
+            methods: Arc::new(config.methods.clone()),
             refusals: refusals.clone(),
+            max_message_bytes: config.max_message_bytes,
+            shutting_down: CancellationToken::new(),
         };
+        let shutting_down = handler.shutting_down.clone();
+        // A message of the multiplexed stream holds several requests or results, each within
+        // the limit, which the handlers check one by one; the codec's bound only has to admit the
+        // largest message a well-behaved peer sends.
+        let max_frame = config
+            .max_message_bytes
+            .max(crate::stream_server::FRAME_TARGET_BYTES)
+            .saturating_add(crate::stream_server::FRAME_TARGET_BYTES)
+            .saturating_add(crate::stream_server::FRAME_SLACK_BYTES);
         let token = config.token.clone();
         let auth_refusals = refusals.clone();
         let service = RpcOperatorServiceServer::new(handler)
-            .max_decoding_message_size(config.max_message_bytes)
-            .max_encoding_message_size(config.max_message_bytes);
+            .max_decoding_message_size(max_frame)
+            .max_encoding_message_size(max_frame);
         let service = tonic::service::interceptor::InterceptedService::new(
             service,
             move |mut request: Request<()>| {
@@ -328,9 +343,12 @@ impl RosServer {
         let mut server = builder
             .http2_keepalive_interval(Some(config.keepalive_interval))
             .http2_keepalive_timeout(Some(config.keepalive_timeout))
-            .layer(tower::util::MapResponseLayer::new(
-                oversized_is_invalid_argument::<tonic::body::Body>,
-            ));
+            .initial_stream_window_size(Some(crate::stream_server::STREAM_WINDOW_BYTES))
+            .initial_connection_window_size(Some(crate::stream_server::CONNECTION_WINDOW_BYTES))
+            .layer(tower::util::MapResponseLayer::new({
+                let limit = config.max_message_bytes;
+                move |response| oversized_is_invalid_argument::<tonic::body::Body>(response, limit)
+            }));
         let serving = tokio::spawn(async move {
             let result = server
                 .add_service(health_service)
@@ -350,6 +368,7 @@ impl RosServer {
             queue,
             refusals,
             health,
+            shutting_down,
             stop: Mutex::new(Some(stop)),
             serving: Mutex::new(Some(serving)),
         })
@@ -421,6 +440,7 @@ impl RosServer {
 
     fn begin_shutdown(&self) {
         self.queue.close();
+        self.shutting_down.cancel();
         if let Some(stop) = self.stop.lock().take() {
             let _ = stop.send(());
         }
@@ -433,10 +453,14 @@ impl Drop for RosServer {
     }
 }
 
+#[derive(Clone)]
 struct Handler {
     queue: Arc<RequestQueue>,
-    methods: BTreeSet<String>,
+    methods: Arc<BTreeSet<String>>,
     refusals: Arc<Refusals>,
+    max_message_bytes: usize,
+    /// Ends the multiplexed streams when the instance shuts down.
+    shutting_down: CancellationToken,
 }
 
 impl Handler {
@@ -471,7 +495,10 @@ impl Handler {
 /// gRPC's decoder refuses a request over the size limit with `OUT_OF_RANGE` ("decoded message
 /// length too large"); the contract says `INVALID_ARGUMENT`, naming the size, the limit and the
 /// option. Nothing else here answers `OUT_OF_RANGE`, so every such answer is that refusal.
-fn oversized_is_invalid_argument<B>(mut response: http::Response<B>) -> http::Response<B> {
+fn oversized_is_invalid_argument<B>(
+    mut response: http::Response<B>,
+    limit: usize,
+) -> http::Response<B> {
     const OUT_OF_RANGE: &str = "11";
     let headers = response.headers_mut();
     if headers.get("grpc-status").map(|v| v.as_bytes()) != Some(OUT_OF_RANGE.as_bytes()) {
@@ -485,12 +512,15 @@ fn oversized_is_invalid_argument<B>(mut response: http::Response<B>) -> http::Re
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
         .collect();
-    let message = match numbers.as_slice() {
-        [size, limit, ..] => format!(
+    // The decoder's own bound is above the configured limit (see `max_frame`): name the latter.
+    let message = match numbers.first() {
+        Some(size) => format!(
             "request of {size} bytes is over the instance's limit of {limit} bytes \
              (option maxMessageBytes)"
         ),
-        _ => "request is over the instance's size limit (option maxMessageBytes)".to_string(),
+        None => format!(
+            "request is over the instance's limit of {limit} bytes (option maxMessageBytes)"
+        ),
     };
     headers.insert(
         "grpc-status",
@@ -549,6 +579,7 @@ impl RpcOperatorService for Handler {
         Self::check_scope(&request, &request.get_ref().client_id, "call")?;
         let request = request.into_inner();
         self.check_method(&request.method)?;
+        crate::stream_server::check_request_size(&request, self.max_message_bytes)?;
         let request_timeout_millis = request.timeout_millis;
         let deadline = (request.timeout_millis > 0)
             .then(|| Instant::now().checked_add(Duration::from_millis(request.timeout_millis)))
@@ -598,10 +629,48 @@ impl RpcOperatorService for Handler {
         };
         guard.armed = false;
         match outcome {
+            Ok(Ok(payload)) if payload.len() > self.max_message_bytes => {
+                Err(RosError::invalid_argument(format!(
+                    "result of {} bytes is over the instance's limit of {} bytes (option \
+                     maxMessageBytes)",
+                    payload.len(),
+                    self.max_message_bytes
+                ))
+                .into())
+            }
             Ok(Ok(payload)) => Ok(Response::new(InvokeResponse { payload })),
             Ok(Err(error)) => Err(error.into()),
             Err(_) => Err(Status::unavailable("service instance dropped the request")),
         }
+    }
+
+    type InvokeStreamStream = std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<ResultBatch, Status>> + Send + 'static>,
+    >;
+
+    async fn invoke_stream(
+        &self,
+        request: Request<tonic::Streaming<InvokeBatch>>,
+    ) -> Result<Response<Self::InvokeStreamStream>, Status> {
+        let identity = request
+            .extensions()
+            .get::<Identity>()
+            .cloned()
+            .ok_or_else(|| RosError::internal("request reached the handler unauthenticated"))?;
+        let max_result_bytes = crate::stream_server::caller_result_limit(request.metadata())
+            .map_or(self.max_message_bytes, |caller| {
+                caller.min(self.max_message_bytes)
+            });
+        let handler = self.clone();
+        let instance = crate::stream_server::Instance {
+            queue: self.queue.clone(),
+            check_method: Arc::new(move |method: &str| handler.check_method(method)),
+            max_message_bytes: self.max_message_bytes,
+            max_result_bytes,
+            shutting_down: self.shutting_down.clone(),
+        };
+        let results = crate::stream_server::serve(instance, identity, request.into_inner());
+        Ok(Response::new(Box::pin(results)))
     }
 
     async fn cancel(

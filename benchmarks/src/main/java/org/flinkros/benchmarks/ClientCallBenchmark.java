@@ -27,18 +27,20 @@ import org.openjdk.jmh.annotations.TearDown;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
- * Unary echo calls from Java: through the ROS runtime (JNI, Rust, tonic) and through grpc-java, one
- * at a time (latency) and {@value #IN_FLIGHT} at a time (throughput).
+ * Echo calls from Java: through the ROS runtime (JNI, Rust, tonic) on the multiplexed stream and as
+ * unary calls, and through grpc-java (unary), one at a time (latency) and {@value #IN_FLIGHT} or
+ * {@value #MANY_IN_FLIGHT} at a time (throughput).
  */
 @State(Scope.Benchmark)
 public class ClientCallBenchmark {
     static final int IN_FLIGHT = 64;
+    static final int MANY_IN_FLIGHT = 512;
 
     @Param({"256", "262144"})
     public int payloadBytes;
@@ -75,33 +77,70 @@ public class ClientCallBenchmark {
     }
 
     @Benchmark
-    @BenchmarkMode(Mode.Throughput)
-    @OutputTimeUnit(TimeUnit.SECONDS)
-    @OperationsPerInvocation(IN_FLIGHT)
-    public int grpcJavaInFlight() throws ExecutionException, InterruptedException {
-        List<Future<byte[]>> calls = new ArrayList<>(IN_FLIGHT);
-        for (int i = 0; i < IN_FLIGHT; i++) {
-            calls.add(grpcJava.call(payload));
-        }
-        int bytes = 0;
-        for (Future<byte[]> call : calls) {
-            bytes += call.get().length;
-        }
-        return bytes;
+    @BenchmarkMode(Mode.SampleTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public byte[] rosUnaryCall() {
+        return ros.callUnary(payload).join();
     }
 
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     @OperationsPerInvocation(IN_FLIGHT)
-    public int rosInFlight() {
-        List<CompletableFuture<byte[]>> calls = new ArrayList<>(IN_FLIGHT);
-        for (int i = 0; i < IN_FLIGHT; i++) {
-            calls.add(ros.call(payload));
+    public int grpcJavaInFlight() throws Exception {
+        return inFlight(grpcJava::call, IN_FLIGHT);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(IN_FLIGHT)
+    public int rosInFlight() throws Exception {
+        return inFlight(ros::call, IN_FLIGHT);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(IN_FLIGHT)
+    public int rosUnaryInFlight() throws Exception {
+        return inFlight(ros::callUnary, IN_FLIGHT);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(MANY_IN_FLIGHT)
+    public int grpcJavaManyInFlight() throws Exception {
+        return inFlight(grpcJava::call, MANY_IN_FLIGHT);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(MANY_IN_FLIGHT)
+    public int rosManyInFlight() throws Exception {
+        return inFlight(ros::call, MANY_IN_FLIGHT);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(MANY_IN_FLIGHT)
+    public int rosUnaryManyInFlight() throws Exception {
+        return inFlight(ros::callUnary, MANY_IN_FLIGHT);
+    }
+
+    /** Starts {@code count} calls, then waits for all of them. */
+    private int inFlight(Function<byte[], Future<byte[]>> call, int count)
+            throws ExecutionException, InterruptedException {
+        List<Future<byte[]>> calls = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            calls.add(call.apply(payload));
         }
         int bytes = 0;
-        for (CompletableFuture<byte[]> call : calls) {
-            bytes += call.join().length;
+        for (Future<byte[]> done : calls) {
+            bytes += done.get().length;
         }
         return bytes;
     }

@@ -27,8 +27,9 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Runs {@link ClientCallBenchmark} and prints, per payload size, ROS beside the grpc-java baseline
- * and their ratio. JMH command-line options (e.g. {@code -f 2 -i 10}) override the defaults.
+ * Runs {@link ClientCallBenchmark} and prints, per payload size, ROS on the multiplexed stream and
+ * ROS with unary calls beside the grpc-java baseline, and their ratios to it. JMH command-line
+ * options (e.g. {@code -f 2 -i 10}) override the defaults.
  */
 public final class ClientOverhead {
     private ClientOverhead() {}
@@ -70,7 +71,9 @@ public final class ClientOverhead {
         System.out.println(
                 "ROS Java client (JNI + Rust) vs grpc-java, loopback echo"
                         + " (latency: lower is better; throughput: higher is better)");
-        System.out.printf("%-42s %16s %16s %9s%n", "scenario", "grpc-java", "ROS", "ROS/base");
+        System.out.printf(
+                "%-42s %16s %16s %16s %9s %9s%n",
+                "scenario", "grpc-java", "ROS unary", "ROS multiplexed", "unary/b", "mux/b");
         for (String payload : new String[] {"256", "262144"}) {
             String size = payload.equals("256") ? "256 B" : "256 KiB";
             row(
@@ -94,6 +97,13 @@ public final class ClientOverhead {
                     payload,
                     Statistics::getMean,
                     "calls/s");
+            row(
+                    byName,
+                    "throughput, " + ClientCallBenchmark.MANY_IN_FLIGHT + " in flight, " + size,
+                    "ManyInFlight",
+                    payload,
+                    Statistics::getMean,
+                    "calls/s");
         }
     }
 
@@ -105,17 +115,21 @@ public final class ClientOverhead {
             ToDoubleFunction<Statistics> value,
             String unit) {
         Statistics base = byName.get("grpcJava" + benchmark + "/" + payload);
-        Statistics ros = byName.get("ros" + benchmark + "/" + payload);
-        if (base == null || ros == null) {
+        Statistics unary = byName.get("rosUnary" + benchmark + "/" + payload);
+        Statistics multiplexed = byName.get("ros" + benchmark + "/" + payload);
+        if (base == null || unary == null || multiplexed == null) {
             return; // not selected on the command line
         }
         double baseValue = value.applyAsDouble(base);
-        double rosValue = value.applyAsDouble(ros);
+        double unaryValue = value.applyAsDouble(unary);
+        double multiplexedValue = value.applyAsDouble(multiplexed);
         System.out.printf(
-                "%-42s %16s %16s %8.2fx%n",
+                "%-42s %16s %16s %16s %8.2fx %8.2fx%n",
                 scenario,
                 String.format("%.0f %s", baseValue, unit),
-                String.format("%.0f %s", rosValue, unit),
-                rosValue / baseValue);
+                String.format("%.0f %s", unaryValue, unit),
+                String.format("%.0f %s", multiplexedValue, unit),
+                unaryValue / baseValue,
+                multiplexedValue / baseValue);
     }
 }

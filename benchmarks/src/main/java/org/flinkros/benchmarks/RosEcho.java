@@ -14,9 +14,11 @@
 package org.flinkros.benchmarks;
 
 import org.flinkros.client.RosClient;
+import org.flinkros.client.RosClientOptions;
 import org.flinkros.client.RosServer;
 import org.flinkros.client.RosServerOptions;
 import org.flinkros.client.RosServerRequest;
+import org.flinkros.client.Transport;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,8 +26,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * ROS: a {@link RosServer} whose Java workers poll and echo, as an RpcOperator's workers do, and a
- * {@link RosClient} over it. Every call crosses JNI twice on each side.
+ * ROS: a {@link RosServer} whose Java workers poll and echo, as an RpcOperator's workers do, and
+ * two {@link RosClient}s over it: one on the multiplexed stream (the default), one calling unary
+ * {@code Invoke}s. Every call crosses JNI on each side.
  */
 final class RosEcho implements AutoCloseable {
     private static final int WORKERS = 2;
@@ -33,6 +36,7 @@ final class RosEcho implements AutoCloseable {
 
     private final RosServer server;
     private final RosClient client;
+    private final RosClient unaryClient;
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean running = true;
 
@@ -46,6 +50,9 @@ final class RosEcho implements AutoCloseable {
         }
         client = RosClient.create();
         client.updateEndpoints(List.of("127.0.0.1:" + server.port()));
+        unaryClient =
+                RosClient.create(RosClientOptions.builder().transport(Transport.UNARY).build());
+        unaryClient.updateEndpoints(List.of("127.0.0.1:" + server.port()));
     }
 
     private void serve() {
@@ -60,6 +67,10 @@ final class RosEcho implements AutoCloseable {
         return client.call("echo", payload);
     }
 
+    CompletableFuture<byte[]> callUnary(byte[] payload) {
+        return unaryClient.call("echo", payload);
+    }
+
     @Override
     public void close() throws InterruptedException {
         running = false;
@@ -67,6 +78,7 @@ final class RosEcho implements AutoCloseable {
             worker.join();
         }
         client.close();
+        unaryClient.close();
         server.close();
     }
 }

@@ -53,6 +53,7 @@ public final class RosClientOptions implements Serializable {
     @Nullable private final transient Executor callbackExecutor;
 
     private final LoadBalancing loadBalancing;
+    private final Transport transport;
     private final int maxAttempts;
     private final double retryBudgetRatio;
     private final int retryMinPerSecond;
@@ -77,6 +78,7 @@ public final class RosClientOptions implements Serializable {
         this.maxMessageBytes = builder.maxMessageBytes;
         this.callbackExecutor = builder.callbackExecutor;
         this.loadBalancing = builder.loadBalancing;
+        this.transport = builder.transport;
         this.maxAttempts = builder.maxAttempts;
         this.retryBudgetRatio = builder.retryBudgetRatio;
         this.retryMinPerSecond = builder.retryMinPerSecond;
@@ -114,6 +116,7 @@ public final class RosClientOptions implements Serializable {
         builder.maxMessageBytes = maxMessageBytes;
         builder.callbackExecutor = callbackExecutor;
         builder.loadBalancing = loadBalancing;
+        builder.transport = transport;
         builder.maxAttempts = maxAttempts;
         builder.retryBudgetRatio = retryBudgetRatio;
         builder.retryMinPerSecond = retryMinPerSecond;
@@ -186,6 +189,14 @@ public final class RosClientOptions implements Serializable {
     /** How calls are spread over instances. Default {@link LoadBalancing#POWER_OF_TWO_CHOICES}. */
     public LoadBalancing loadBalancing() {
         return loadBalancing;
+    }
+
+    /**
+     * How calls travel to an instance. Default {@link Transport#MULTIPLEXED}: over one long-lived
+     * stream per instance, many requests to a message.
+     */
+    public Transport transport() {
+        return transport;
     }
 
     /**
@@ -312,6 +323,7 @@ public final class RosClientOptions implements Serializable {
                                 "connectTimeoutMillis", OptionTable.millis(connectTimeout),
                                 "maxMessageBytes", Integer.toString(maxMessageBytes),
                                 "loadBalancing", loadBalancing.name(),
+                                "transport", transport.name(),
                                 "maxAttempts", Integer.toString(maxAttempts),
                                 "retryBudgetRatio", Double.toString(retryBudgetRatio),
                                 "retryMinPerSecond", Integer.toString(retryMinPerSecond),
@@ -350,6 +362,7 @@ public final class RosClientOptions implements Serializable {
         private int maxMessageBytes = T.defaultInt("maxMessageBytes");
         @Nullable private Executor callbackExecutor;
         private LoadBalancing loadBalancing = LoadBalancing.valueOf(T.defaultText("loadBalancing"));
+        private Transport transport = Transport.valueOf(T.defaultText("transport"));
         private int maxAttempts = T.defaultInt("maxAttempts");
         private double retryBudgetRatio = T.defaultReal("retryBudgetRatio");
         private int retryMinPerSecond = T.defaultInt("retryMinPerSecond");
@@ -417,6 +430,12 @@ public final class RosClientOptions implements Serializable {
         /** See {@link RosClientOptions#loadBalancing()}. */
         public Builder loadBalancing(LoadBalancing loadBalancing) {
             this.loadBalancing = Objects.requireNonNull(loadBalancing, "loadBalancing");
+            return this;
+        }
+
+        /** See {@link RosClientOptions#transport()}. */
+        public Builder transport(Transport transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
             return this;
         }
 
@@ -544,6 +563,8 @@ public final class RosClientOptions implements Serializable {
                 + (callbackExecutor == null ? "own thread" : callbackExecutor)
                 + ", loadBalancing="
                 + loadBalancing
+                + ", transport="
+                + transport
                 + ", maxAttempts="
                 + maxAttempts
                 + ", retryBudgetRatio="

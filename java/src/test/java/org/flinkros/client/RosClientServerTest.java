@@ -58,11 +58,13 @@ class RosClientServerTest {
         throw new AssertionError("call succeeded but was expected to fail");
     }
 
-    @Test
-    void roundTripsAsyncAndSyncAcrossTwoInstances() throws Exception {
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void roundTripsAsyncAndSyncAcrossTwoInstances(Transport transport) throws Exception {
         try (ServingThread a = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
                 ServingThread b = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
-                RosClient client = RosClient.create()) {
+                RosClient client =
+                        RosClient.create(RosClientOptions.builder().transport(transport).build())) {
             client.updateEndpoints(Arrays.asList(a.endpoint(), b.endpoint()));
             assertThat(client.endpoints()).containsExactly(a.endpoint(), b.endpoint());
 

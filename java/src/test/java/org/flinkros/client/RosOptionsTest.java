@@ -154,6 +154,7 @@ class RosOptionsTest {
                         .connectTimeout(Duration.ofMillis(5_003))
                         .maxMessageBytes(1_000_004)
                         .loadBalancing(LoadBalancing.ROUND_ROBIN)
+                        .transport(Transport.UNARY)
                         .maxAttempts(5)
                         .retryBudgetRatio(0.35)
                         .retryMinPerSecond(11)

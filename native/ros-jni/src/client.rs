@@ -29,8 +29,8 @@ use tokio_util::task::TaskTracker;
 
 use crate::handle::{self, LeaseSlot, NativeObject};
 use crate::java::{
-    JavaCompletion, NativeResult, ThrowRosException, options_array, panic_message, read_options,
-    read_strings, string_array,
+    Completions, JavaCompletion, NativeResult, ThrowRosException, options_array, panic_message,
+    read_options, read_strings, string_array,
 };
 use crate::runtime::RuntimeLease;
 use crate::stats;
@@ -54,6 +54,9 @@ struct ClientHandle {
     /// Tasks carrying calls; `close` waits for them so every future is completed.
     calls: TaskTracker,
     registry: Arc<CallRegistry>,
+    /// Hands calls' outcomes to Java together; taken on close, so that its task ends once the
+    /// last call has delivered.
+    completions: Mutex<Option<Completions>>,
     runtime: LeaseSlot,
 }
 
@@ -64,6 +67,8 @@ impl NativeObject for ClientHandle {
         };
         self.client.close();
         self.calls.close();
+        // The deliverer is one of the tracked tasks: it ends after the last call's outcome.
+        drop(self.completions.lock().take());
         let calls = self.calls.clone();
         let wait_for_calls = move || {
             // Calls fail fast once the client is closed; the bound only guards against a bug.
@@ -110,10 +115,13 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCrea
         let client = RosClient::new(config)?;
         let runtime = RuntimeLease::acquire()
             .map_err(|e| RosError::internal(format!("cannot start the runtime: {e}")))?;
+        let calls = TaskTracker::new();
+        let completions = Completions::start(runtime.handle(), &calls);
         Ok(handle::into_pointer(ClientHandle {
             client,
-            calls: TaskTracker::new(),
+            calls,
             registry: Arc::default(),
+            completions: Mutex::new(Some(completions)),
             runtime: LeaseSlot::new(runtime),
         }))
     })
@@ -199,7 +207,11 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCall
         let method = method.try_to_string(env)?;
         let payload = bytes::Bytes::from(env.convert_byte_array(&payload)?);
         let timeout = (timeout_millis > 0).then(|| millis(timeout_millis));
-        let completion = JavaCompletion::new(env.new_global_ref(&call)?);
+        let call = env.new_global_ref(&call)?;
+        let completion = match handle.completions.lock().clone() {
+            Some(batch) => JavaCompletion::batched(call, batch),
+            None => JavaCompletion::new(call),
+        };
         let client = handle.client.clone();
         let registry = handle.registry.clone();
         let id = registry.next_id.fetch_add(1, Ordering::Relaxed);

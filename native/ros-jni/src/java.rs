@@ -23,12 +23,17 @@ use jni::signature::{Primitive, ReturnType};
 use jni::sys::jvalue;
 use jni::{Env, JavaVM, jni_sig, jni_str};
 use ros_core::{RosError, StatusCode};
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
 
 /// Classes and method ids resolved once, at load time, with the class loader that loaded the
 /// library (a runtime thread's `FindClass` would see the wrong one).
 pub(crate) struct JavaRefs {
     bridge: Global<JClass<'static>>,
     complete: jni::ids::JStaticMethodID,
+    complete_all: jni::ids::JStaticMethodID,
+    object_class: Global<JClass<'static>>,
     new_exception: jni::ids::JStaticMethodID,
     pub(crate) request_class: Global<JClass<'static>>,
     pub(crate) request_ctor: jni::ids::JMethodID,
@@ -45,6 +50,12 @@ pub(crate) fn init(env: &mut Env) -> jni::errors::Result<()> {
         jni_str!("complete"),
         jni_sig!("(Lorg/flinkros/client/internal/PendingCall;[BILjava/lang/String;)V"),
     )?;
+    let complete_all = env.get_static_method_id(
+        &bridge,
+        jni_str!("completeAll"),
+        jni_sig!("([Ljava/lang/Object;[Ljava/lang/Object;[I[Ljava/lang/Object;)V"),
+    )?;
+    let object_class = env.find_class(jni_str!("java/lang/Object"))?;
     let new_exception = env.get_static_method_id(
         &bridge,
         jni_str!("newException"),
@@ -60,6 +71,8 @@ pub(crate) fn init(env: &mut Env) -> jni::errors::Result<()> {
     let refs = JavaRefs {
         bridge: env.new_global_ref(&bridge)?,
         complete,
+        complete_all,
+        object_class: env.new_global_ref(&object_class)?,
         new_exception,
         request_class: env.new_global_ref(&request_class)?,
         request_ctor,
@@ -97,18 +110,83 @@ pub(crate) fn attach_runtime_thread() {
 /// carrying it is dropped (runtime shut down, panic), it completes with `CANCELLED`.
 pub(crate) struct JavaCompletion {
     call: Option<Global<JObject<'static>>>,
+    /// Where the outcome goes with others, if anywhere; else it crosses into Java on its own.
+    batch: Option<Completions>,
 }
 
 impl JavaCompletion {
     pub(crate) fn new(call: Global<JObject<'static>>) -> JavaCompletion {
-        JavaCompletion { call: Some(call) }
+        JavaCompletion {
+            call: Some(call),
+            batch: None,
+        }
+    }
+
+    /// A completion that crosses into Java together with the others ready at the same time.
+    pub(crate) fn batched(call: Global<JObject<'static>>, batch: Completions) -> JavaCompletion {
+        JavaCompletion {
+            call: Some(call),
+            batch: Some(batch),
+        }
     }
 
     /// Hands the outcome to Java, which completes the caller's future on its callback executor.
     pub(crate) fn finish(mut self, outcome: Result<bytes::Bytes, RosError>) {
-        if let Some(call) = self.call.take() {
-            deliver(&call, outcome);
+        let Some(call) = self.call.take() else {
+            return;
+        };
+        let unsent = match &self.batch {
+            Some(batch) => batch
+                .0
+                .send(Ready { call, outcome })
+                .err()
+                .map(|unsent| unsent.0),
+            None => Some(Ready { call, outcome }),
+        };
+        // Without a deliverer (it ended with its runtime), the outcome crosses on its own.
+        if let Some(ready) = unsent {
+            deliver(&ready.call, ready.outcome);
         }
+    }
+}
+
+/// Most outcomes that cross into Java in one call.
+const MAX_COMPLETIONS_PER_CROSSING: usize = 256;
+
+/// A call's outcome on its way to Java. (A struct, not a tuple: the compiler proves a task that
+/// holds these `Send` only without the lifetime in its type.)
+pub(crate) struct Ready {
+    call: Global<JObject<'static>>,
+    outcome: Result<bytes::Bytes, RosError>,
+}
+
+/// The sending side of a client's completion deliverer; see [`Completions::start`].
+#[derive(Clone)]
+pub(crate) struct Completions(mpsc::UnboundedSender<Ready>);
+
+impl Completions {
+    /// Starts the task that hands outcomes to Java: everything that is ready when it runs, in
+    /// one JNI call, which completes them with one task on the callback executor. Under load,
+    /// the results of a stream message arrive together and cross together; one call at a time,
+    /// an outcome crosses alone as before. The task ends once every `Completions` is dropped and
+    /// every outcome sent has been delivered. Unbounded: each entry is a call in flight, which
+    /// the client bounds (`maxInFlight`).
+    pub(crate) fn start(runtime: &Handle, tracker: &TaskTracker) -> Completions {
+        let (sender, mut receiver) = mpsc::unbounded_channel();
+        tracker.spawn_on(
+            async move {
+                let mut ready = Vec::with_capacity(MAX_COMPLETIONS_PER_CROSSING);
+                while receiver
+                    .recv_many(&mut ready, MAX_COMPLETIONS_PER_CROSSING)
+                    .await
+                    > 0
+                {
+                    deliver_all(&mut ready);
+                }
+            },
+            runtime,
+        );
+        Completions(sender)
     }
 }
 
@@ -121,6 +199,76 @@ impl Drop for JavaCompletion {
                     "the runtime stopped before the call completed",
                 )),
             );
+        }
+    }
+}
+
+/// Hands `ready` outcomes to Java in one call (`NativeBridge.completeAll`), emptying it. If that
+/// fails, each is delivered on its own so that no future is left waiting.
+fn deliver_all(ready: &mut Vec<Ready>) {
+    if ready.len() == 1 {
+        if let Some(one) = ready.pop() {
+            deliver(&one.call, one.outcome);
+        }
+        return;
+    }
+    let delivered = JavaVM::singleton().and_then(|vm| {
+        vm.attach_current_thread(|env| -> jni::errors::Result<()> {
+            let refs = refs();
+            let count = ready.len();
+            env.with_local_frame(8, |env| -> jni::errors::Result<()> {
+                let calls =
+                    env.new_object_array(count as i32, &refs.object_class, JObject::null())?;
+                let results =
+                    env.new_object_array(count as i32, &refs.object_class, JObject::null())?;
+                let messages =
+                    env.new_object_array(count as i32, &refs.object_class, JObject::null())?;
+                let mut codes = vec![0i32; count];
+                for (i, Ready { call, outcome }) in ready.iter().enumerate() {
+                    calls.set_element(env, i, call.as_obj())?;
+                    // A frame per element keeps the local references of a large batch bounded.
+                    env.with_local_frame(1, |env| -> jni::errors::Result<()> {
+                        match outcome {
+                            Ok(bytes) => {
+                                let result = env.byte_array_from_slice(bytes)?;
+                                results.set_element(env, i, &result)
+                            }
+                            Err(error) => {
+                                codes[i] = error.code.as_i32();
+                                let message = env.new_string(&error.message)?;
+                                messages.set_element(env, i, &message)
+                            }
+                        }
+                    })?;
+                }
+                let code_array = env.new_int_array(count)?;
+                code_array.set_region(env, 0, &codes)?;
+                let args: [jvalue; 4] = [
+                    JValue::Object(&calls).as_jni(),
+                    JValue::Object(&results).as_jni(),
+                    JValue::Object(&code_array).as_jni(),
+                    JValue::Object(&messages).as_jni(),
+                ];
+                // SAFETY: the method id was resolved on this class with this signature.
+                unsafe {
+                    env.call_static_method_unchecked(
+                        &refs.bridge,
+                        refs.complete_all,
+                        ReturnType::Primitive(Primitive::Void),
+                        &args,
+                    )?;
+                }
+                Ok(())
+            })
+        })
+    });
+    match delivered {
+        Ok(()) => ready.clear(),
+        Err(error) => {
+            tracing::error!(%error, "cannot complete Java futures together; completing each");
+            for one in ready.drain(..) {
+                deliver(&one.call, one.outcome);
+            }
         }
     }
 }

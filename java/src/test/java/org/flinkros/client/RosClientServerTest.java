@@ -84,6 +84,39 @@ class RosClientServerTest {
         }
     }
 
+    @Test
+    void resultsAndFailuresArrivingTogetherReachTheirOwnCallers() throws Exception {
+        // Under load the runtime hands many outcomes to Java in one crossing: each must still
+        // reach its own future, failures included.
+        try (ServingThread mixed =
+                        new ServingThread(
+                                RosServer.start(RosServerOptions.defaults()),
+                                (s, r) -> {
+                                    String text = text(r.payload());
+                                    if (Integer.parseInt(text) % 3 == 0) {
+                                        s.fail(r.id(), StatusCode.INVALID_ARGUMENT, "bad " + text);
+                                    } else {
+                                        s.complete(r.id(), utf8("ok " + text));
+                                    }
+                                });
+                RosClient client = RosClient.create()) {
+            client.updateEndpoints(Collections.singletonList(mixed.endpoint()));
+            List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                calls.add(client.call("m", utf8(Integer.toString(i))));
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                if (i % 3 == 0) {
+                    RosException error = failure(calls.get(i));
+                    assertThat(error.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                    assertThat(error.description()).isEqualTo("bad " + i);
+                } else {
+                    assertThat(text(calls.get(i).get(10, TimeUnit.SECONDS))).isEqualTo("ok " + i);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(StatusCode.class)
     void everyStatusCodeReachesTheCallerUnchanged(StatusCode code) throws Exception {

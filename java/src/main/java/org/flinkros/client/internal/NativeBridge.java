@@ -62,6 +62,16 @@ public final class NativeBridge {
         call.complete(result, code, message);
     }
 
+    /**
+     * Called by the runtime with the outcomes of several calls at once, as {@link #complete} takes
+     * each: {@code calls[i]} gets {@code results[i]}, or {@code codes[i]} and {@code messages[i]}.
+     * The arrays are {@code Object[]} so that the runtime builds them without resolving more
+     * classes. Never throws.
+     */
+    static void completeAll(Object[] calls, Object[] results, int[] codes, Object[] messages) {
+        PendingCall.completeAll(calls, results, codes, messages);
+    }
+
     /** Called by the runtime to build the exception a native method throws. */
     static RosException newException(int code, String message) {
         StatusCode status;

@@ -41,12 +41,46 @@ public final class PendingCall {
 
     /** Completes the future with a result (non-null) or with a {@link RosException}. */
     void complete(byte[] result, int code, String message) {
-        Runnable completion =
-                result != null
-                        ? () -> future.complete(result)
-                        : () ->
-                                future.completeExceptionally(
-                                        NativeBridge.newException(code, message));
+        run(executor, () -> completeNow(result, code, message));
+    }
+
+    /**
+     * Completes several calls' futures, as {@link #complete} does each, with one task per run of
+     * calls that share a callback executor (all of them, for the calls of one client): under load
+     * the callback thread wakes once for many results instead of once for each.
+     */
+    static void completeAll(Object[] calls, Object[] results, int[] codes, Object[] messages) {
+        int start = 0;
+        while (start < calls.length) {
+            Executor executor = ((PendingCall) calls[start]).executor;
+            int end = start + 1;
+            while (end < calls.length && ((PendingCall) calls[end]).executor == executor) {
+                end++;
+            }
+            int from = start;
+            int to = end;
+            run(
+                    executor,
+                    () -> {
+                        for (int i = from; i < to; i++) {
+                            ((PendingCall) calls[i])
+                                    .completeNow(
+                                            (byte[]) results[i], codes[i], (String) messages[i]);
+                        }
+                    });
+            start = end;
+        }
+    }
+
+    private void completeNow(byte[] result, int code, String message) {
+        if (result != null) {
+            future.complete(result);
+        } else {
+            future.completeExceptionally(NativeBridge.newException(code, message));
+        }
+    }
+
+    private static void run(Executor executor, Runnable completion) {
         try {
             executor.execute(completion);
         } catch (RejectedExecutionException shutDown) {

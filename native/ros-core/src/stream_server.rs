@@ -150,7 +150,12 @@ impl StreamState {
                 }
                 message = next_inbound(&mut self.inbound), if self.inbound.is_some() => {
                     match message {
-                        Ok(Some(batch)) => self.accept(batch),
+                        Ok(Some(batch)) => {
+                            if let Err(status) = self.accept(batch) {
+                                self.finished = true;
+                                return Some(Err(status));
+                            }
+                        }
                         Ok(None) => self.inbound = None,
                         Err(status) => {
                             self.finished = true;
@@ -196,7 +201,16 @@ impl StreamState {
         }
     }
 
-    fn accept(&mut self, batch: InvokeBatch) {
+    /// Takes a message of the caller. One with more entries than a well-behaved client sends
+    /// fails the stream: its refusals alone could hold more memory than the message itself.
+    fn accept(&mut self, batch: InvokeBatch) -> Result<(), Status> {
+        let entries = batch.requests.len() + batch.abandoned.len();
+        if entries > FRAME_MAX_ITEMS {
+            return Err(Status::invalid_argument(format!(
+                "a message of the stream carries {entries} requests and abandoned ids, more than \
+                 the {FRAME_MAX_ITEMS} allowed"
+            )));
+        }
         for request_id in batch.abandoned {
             if let Some(outstanding) = self.outstanding_done(request_id) {
                 self.instance.queue.abandon(outstanding.queue_id);
@@ -208,6 +222,7 @@ impl StreamState {
                 self.ready.push(result(request_id, Err(error)));
             }
         }
+        Ok(())
     }
 
     fn admit(&mut self, request: InvokeRequest) -> Result<(), RosError> {

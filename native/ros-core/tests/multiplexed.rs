@@ -240,6 +240,18 @@ async fn a_result_over_the_callers_limit_fails_alone_and_the_stream_goes_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_with_more_entries_than_allowed_fails_the_stream_and_queues_nothing() {
+    let instance = InstanceSpec::echo().start().await;
+    let mut stream = RawStream::open(&instance.address, &[]).await.unwrap();
+    let flood = (0..1025).map(|id| request(id, "m", b"x", 0)).collect();
+    stream.send(flood, vec![]);
+    let refused = stream.results.message().await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("1025"), "{refused:?}");
+    assert_eq!(instance.server.stats().admitted, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_without_the_token_is_refused_before_any_request_queues() {
     let token = ServiceToken::new("s3cret-token-for-this-service").unwrap();
     let instance = InstanceSpec::echo()

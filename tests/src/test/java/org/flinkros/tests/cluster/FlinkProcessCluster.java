@@ -59,6 +59,9 @@ public final class FlinkProcessCluster implements AutoCloseable {
     private static final String LOOPBACK = "127.0.0.1";
     private static final String JOB_MANAGER = "jobmanager";
 
+    /** Starts of a cluster whose JobManager found a port taken, before the test fails. */
+    private static final int START_ATTEMPTS = 3;
+
     // TaskManager memory in MiB. Starting TaskManagerRunner directly skips the start scripts that
     // derive these, so every component is set, and the JVM flags follow from them.
     private static final int FRAMEWORK_HEAP_MB = 128;
@@ -158,6 +161,36 @@ public final class FlinkProcessCluster implements AutoCloseable {
      * @param clusterConfig options for every process (failover, restarts, heartbeats...)
      */
     public static FlinkProcessCluster start(
+            Path workDir,
+            List<Path> classpath,
+            int taskManagers,
+            Map<String, String> clusterConfig,
+            Duration timeout)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(workDir, classpath, taskManagers, clusterConfig, timeout);
+            } catch (Exception e) {
+                // The ports are picked free here and bound later by the JobManager's JVM; another
+                // process may take one in between. Only that is worth another start.
+                if (attempt >= START_ATTEMPTS || !jobManagerCouldNotBind(workDir)) {
+                    throw e;
+                }
+                LOG.warn(
+                        "The JobManager could not bind a port picked for it (taken since);"
+                                + " starting the cluster again on other ports");
+            }
+        }
+    }
+
+    private static boolean jobManagerCouldNotBind(Path workDir) throws IOException {
+        Path output = workDir.resolve(JOB_MANAGER + ".out");
+        return Files.exists(output)
+                && new String(Files.readAllBytes(output), StandardCharsets.UTF_8)
+                        .contains("java.net.BindException");
+    }
+
+    private static FlinkProcessCluster startOnce(
             Path workDir,
             List<Path> classpath,
             int taskManagers,

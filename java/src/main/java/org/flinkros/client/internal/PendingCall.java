@@ -45,31 +45,22 @@ public final class PendingCall {
     }
 
     /**
-     * Completes several calls' futures, as {@link #complete} does each, with one task per run of
-     * calls that share a callback executor (all of them, for the calls of one client): under load
-     * the callback thread wakes once for many results instead of once for each.
+     * Completes several calls' futures, as {@link #complete} does each, with one task on their
+     * callback executor: under load the callback thread wakes once for many results instead of once
+     * for each. The runtime batches only the calls of one client, which share its executor.
      */
     static void completeAll(Object[] calls, Object[] results, int[] codes, Object[] messages) {
-        int start = 0;
-        while (start < calls.length) {
-            Executor executor = ((PendingCall) calls[start]).executor;
-            int end = start + 1;
-            while (end < calls.length && ((PendingCall) calls[end]).executor == executor) {
-                end++;
-            }
-            int from = start;
-            int to = end;
-            run(
-                    executor,
-                    () -> {
-                        for (int i = from; i < to; i++) {
-                            ((PendingCall) calls[i])
-                                    .completeNow(
-                                            (byte[]) results[i], codes[i], (String) messages[i]);
-                        }
-                    });
-            start = end;
+        if (calls.length == 0) {
+            return;
         }
+        run(
+                ((PendingCall) calls[0]).executor,
+                () -> {
+                    for (int i = 0; i < calls.length; i++) {
+                        ((PendingCall) calls[i])
+                                .completeNow((byte[]) results[i], codes[i], (String) messages[i]);
+                    }
+                });
     }
 
     private void completeNow(byte[] result, int code, String message) {

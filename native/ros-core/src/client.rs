@@ -16,8 +16,9 @@
 //! may change at any time. Each call:
 //!
 //! 1. waits for a slot if `max_in_flight` calls are already in flight (backpressure);
-//! 2. picks an instance (power of two choices on outstanding calls, or round-robin), skipping
-//!    instances ejected after a connection failure;
+//! 2. picks an instance (power of two choices on outstanding calls, or round-robin; a call with
+//!    an identity key by consistent hashing with bounded loads, so that its replays reach the
+//!    instance that holds its result), skipping instances ejected after a connection failure;
 //! 3. sends the request with its deadline and the service token (or a principal's credential);
 //! 4. on `UNAVAILABLE` or `RESOURCE_EXHAUSTED` (no response was produced) tries a *different*
 //!    instance, at most `max_attempts` times in all and only while the retry budget allows.
@@ -46,7 +47,7 @@ use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::Endpoint;
 
 use crate::auth::{PRINCIPAL_HEADER, ServiceToken, TOKEN_HEADER};
-use crate::balancer::{self, LoadBalancing, Member, NoPick};
+use crate::balancer::{self, LoadBalancing, Member, NoPick, RecentCalls, Ring};
 use crate::endpoints::endpoint_uri;
 use crate::options::{Options, Side, to_millis};
 use crate::proto::rpc_operator_service_client::RpcOperatorServiceClient;
@@ -94,6 +95,9 @@ pub struct ClientConfig {
     pub load_balancing: LoadBalancing,
     /// How calls travel to an instance.
     pub transport: Transport,
+    /// Calls with an identity key go to the instance their key hashes to unless it took more than
+    /// this many times the mean of the client's latest keyed calls (then to the next on the ring).
+    pub affinity_load_factor: f64,
     /// Attempts per call, the first included; 1 disables retries.
     pub max_attempts: u32,
     /// Retries may not exceed this fraction of calls (on top of `retry_min_per_second`).
@@ -176,6 +180,7 @@ impl ClientConfig {
             max_message_bytes: options.int("maxMessageBytes")?,
             load_balancing,
             transport,
+            affinity_load_factor: options.real("affinityLoadFactor")?,
             max_attempts: options.int("maxAttempts")?,
             retry_budget_ratio: options.real("retryBudgetRatio")?,
             retry_min_per_second: options.int("retryMinPerSecond")?,
@@ -248,6 +253,7 @@ impl ClientConfig {
                 }
                 .to_string(),
             ),
+            ("affinityLoadFactor", self.affinity_load_factor.to_string()),
             ("maxAttempts", self.max_attempts.to_string()),
             ("retryBudgetRatio", self.retry_budget_ratio.to_string()),
             ("retryMinPerSecond", self.retry_min_per_second.to_string()),
@@ -290,6 +296,8 @@ impl ClientConfig {
 #[derive(Default)]
 struct EndpointSet {
     members: Vec<Member>,
+    /// The members on the hash ring of keyed calls.
+    ring: Ring,
     /// Whether the set has ever had members; ends the startup wait.
     ever_populated: bool,
     updates: u64,
@@ -314,6 +322,8 @@ struct Inner {
     tls: Option<tonic::transport::ClientTlsConfig>,
     endpoints: watch::Sender<EndpointSet>,
     round_robin: AtomicUsize,
+    /// Where the latest keyed calls went: the loads keyed calls are balanced by.
+    recent_keyed: parking_lot::Mutex<RecentCalls>,
     next_request_id: AtomicU64,
     slots: Semaphore,
     budget: RetryBudget,
@@ -355,6 +365,7 @@ impl RosClient {
                 config,
                 endpoints: watch::Sender::new(EndpointSet::default()),
                 round_robin: AtomicUsize::new(0),
+                recent_keyed: parking_lot::Mutex::new(RecentCalls::default()),
                 next_request_id: AtomicU64::new(0),
                 closed: CancellationToken::new(),
                 counters: Counters::default(),
@@ -404,6 +415,7 @@ impl RosClient {
                         .unwrap_or_else(|| connect_lazily(&address, uri, config, tls, principal))
                 })
                 .collect();
+            set.ring = Ring::new(&set.members);
             set.ever_populated |= !set.members.is_empty();
             set.updates += 1;
         });
@@ -429,6 +441,22 @@ impl RosClient {
         payload: Bytes,
         timeout: Option<Duration>,
     ) -> Result<Bytes, RosError> {
+        self.call_keyed(method, payload, timeout, Bytes::new())
+            .await
+    }
+
+    /// As [`RosClient::call`], for a request with an identity key (empty: none). Requests of one
+    /// method with the same key and payload run once on an instance (later ones join it or are
+    /// answered from its result cache), and keyed calls go to the instance their key hashes to,
+    /// within [`ClientConfig::affinity_load_factor`] of the mean load. For a deterministic
+    /// method, [`crate::content_key`] makes the key from the method and payload.
+    pub async fn call_keyed(
+        &self,
+        method: &str,
+        payload: Bytes,
+        timeout: Option<Duration>,
+        identity_key: Bytes,
+    ) -> Result<Bytes, RosError> {
         let counters = &self.inner.counters;
         counters.calls.fetch_add(1, Ordering::Relaxed);
         counters.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -436,7 +464,7 @@ impl RosClient {
         self.inner.budget.deposit();
 
         let timeout = timeout.unwrap_or(self.inner.config.default_timeout);
-        if let Err(error) = self.check_size(method, &payload) {
+        if let Err(error) = self.check_size(method, &payload, &identity_key) {
             counters.failed.increment(error.code);
             return Err(error);
         }
@@ -447,7 +475,7 @@ impl RosClient {
             _ = self.inner.closed.cancelled() => {
                 Err(RosError::cancelled("client was closed while the call was in flight"))
             }
-            outcome = tokio::time::timeout_at(deadline, self.call_with_retries(method, payload, deadline)) => {
+            outcome = tokio::time::timeout_at(deadline, self.call_with_retries(method, payload, identity_key, deadline)) => {
                 outcome.unwrap_or_else(|_| Err(RosError::deadline_exceeded(format!(
                     "call to '{method}' got no result within {} ms",
                     timeout.as_millis()
@@ -466,7 +494,12 @@ impl RosClient {
 
     /// Refuses a request over the message size limit before anything is sent (tonic would only
     /// reset the stream, losing the reason).
-    fn check_size(&self, method: &str, payload: &Bytes) -> Result<(), RosError> {
+    fn check_size(
+        &self,
+        method: &str,
+        payload: &Bytes,
+        identity_key: &Bytes,
+    ) -> Result<(), RosError> {
         let limit = self.inner.config.max_message_bytes;
         // The request's encoded size, up to the varints of the id and deadline fields.
         let size = prost::Message::encoded_len(&InvokeRequest {
@@ -476,6 +509,7 @@ impl RosClient {
             method: method.to_string(),
             payload: payload.clone(),
             timeout_millis: u64::MAX,
+            identity_key: identity_key.clone(),
         });
         if size > limit {
             let target = match &self.inner.config.service_name {
@@ -495,6 +529,7 @@ impl RosClient {
         &self,
         method: &str,
         payload: Bytes,
+        identity_key: Bytes,
         deadline: Instant,
     ) -> Result<Bytes, RosError> {
         let _slot = self
@@ -506,13 +541,20 @@ impl RosClient {
         let config = &self.inner.config;
         let waits_until = Instant::now() + config.no_instance_wait;
         let mut tried: Vec<Arc<str>> = Vec::new();
+        let position = (!identity_key.is_empty()).then(|| balancer::ring_position(&identity_key));
         let mut member = self
-            .pick(&tried, deadline, waits_until)
+            .pick(&tried, position, deadline, waits_until)
             .await
             .map_err(|no_pick| self.no_instance_error(no_pick))?;
         loop {
             let error = match self
-                .attempt(&member, method, payload.clone(), deadline)
+                .attempt(
+                    &member,
+                    method,
+                    payload.clone(),
+                    identity_key.clone(),
+                    deadline,
+                )
                 .await
             {
                 Ok(result) => return Ok(result),
@@ -523,7 +565,7 @@ impl RosClient {
             if !retryable || tried.len() >= config.max_attempts as usize {
                 return Err(error);
             }
-            let Ok(next) = self.pick(&tried, deadline, waits_until).await else {
+            let Ok(next) = self.pick(&tried, position, deadline, waits_until).await else {
                 return Err(RosError::new(
                     error.code,
                     format!("{} (no other live instance to retry on)", error.message),
@@ -576,6 +618,7 @@ impl RosClient {
         member: &Member,
         method: &str,
         payload: Bytes,
+        identity_key: Bytes,
         deadline: Instant,
     ) -> Result<Bytes, RosError> {
         let _outstanding = member.start_call();
@@ -588,6 +631,7 @@ impl RosClient {
             payload,
             // Rounded up: the instance must not give up before the caller does.
             timeout_millis: remaining.as_micros().div_ceil(1000).max(1) as u64,
+            identity_key,
         };
         let outcome = if self.inner.config.transport == Transport::Multiplexed
             && request.encoded_len() <= FRAME_TARGET_BYTES
@@ -655,10 +699,11 @@ impl RosClient {
     /// Picks an instance not yet tried by this call. When there is none, the call waits for one
     /// during the startup wait (before the set ever had members) and, until `waits_until`, when
     /// no live instance is left (see [`ClientConfig::no_instance_wait`]); otherwise it fails at
-    /// once.
+    /// once. A call whose key lies at `position` goes by the ring.
     async fn pick(
         &self,
         tried: &[Arc<str>],
+        position: Option<u64>,
         deadline: Instant,
         waits_until: Instant,
     ) -> Result<Member, NoPick> {
@@ -669,12 +714,22 @@ impl RosClient {
             let now = Instant::now();
             let starting = {
                 let set = updates.borrow_and_update();
-                let picked = balancer::pick(
-                    &set.members,
-                    tried,
-                    self.inner.config.load_balancing,
-                    &self.inner.round_robin,
-                );
+                let picked = match position {
+                    Some(position) => balancer::pick_keyed(
+                        &set.members,
+                        &set.ring,
+                        position,
+                        tried,
+                        self.inner.config.affinity_load_factor,
+                        &mut self.inner.recent_keyed.lock(),
+                    ),
+                    None => balancer::pick(
+                        &set.members,
+                        tried,
+                        self.inner.config.load_balancing,
+                        &self.inner.round_robin,
+                    ),
+                };
                 let starting = !set.ever_populated && now < self.inner.startup_until;
                 match picked {
                     Err(NoPick::Empty) if starting => {}

@@ -29,6 +29,7 @@ pub mod endpoints;
 mod listener;
 pub mod options;
 mod queue;
+mod result_cache;
 mod retry;
 pub mod runtime;
 pub mod server;
@@ -47,7 +48,8 @@ pub mod proto {
 pub use auth::ServiceToken;
 pub use balancer::LoadBalancing;
 pub use client::{ClientConfig, RosClient, Transport};
-pub use queue::{BatchPolicy, Batching, ServerRequest, ServerStats};
+pub use queue::{BatchPolicy, Batching, ReplayPolicy, ServerRequest, ServerStats};
+pub use result_cache::{CachePolicy, content_key};
 pub use server::{RosServer, ServerConfig};
 pub use stats::{ClientStats, LatencySnapshot};
 pub use status::{RosError, StatusCode};

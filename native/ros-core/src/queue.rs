@@ -21,6 +21,14 @@
 //! method behind it, up to the method's [`BatchPolicy`]. A batch that is not full may wait for
 //! more requests until its oldest request has waited `max_delay`; the requests stay queued (and
 //! cancellable) until the batch is taken.
+//!
+//! Requests with an identity key run once however often they arrive (single flight): one that
+//! matches a queued or running request of the same method, key and payload joins it, and all its
+//! callers get the one outcome; a successful result stays in the [`ResultCache`] and answers later
+//! copies at once. A keyed request whose callers all went away (their data plane restarted) may
+//! stay queued for `orphan_grace`, so that the replayed request joins it instead of running again.
+//! A caller's handle on its request is a *ticket*: the queue id for the caller that brought the
+//! request, another id for each caller that joined it.
 
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +38,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::result_cache::{CachePolicy, PayloadDigest, RequestKey, ResultCache, payload_digest};
 use crate::stats::{CodeCounters, LatencyHistogram, LatencySnapshot};
 use crate::status::{RosError, StatusCode};
 
@@ -95,6 +104,8 @@ pub(crate) struct Admission {
     pub method: String,
     pub payload: Bytes,
     pub deadline: Option<Instant>,
+    /// The request's identity key; empty: none.
+    pub identity_key: Bytes,
 }
 
 /// How a method's requests are batched: at most `max_size` per batch, and a batch that is not full
@@ -133,10 +144,84 @@ impl Batching {
     }
 }
 
+/// What an instance does with keyed requests: how long it keeps their results, and how long it
+/// keeps one whose callers all went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayPolicy {
+    /// Bounds of the result cache.
+    pub cache: CachePolicy,
+    /// How long a queued keyed request stays after its callers went away, for a replay to join;
+    /// zero drops it at once, as an unkeyed one.
+    pub orphan_grace: Duration,
+}
+
+impl Default for ReplayPolicy {
+    /// The defaults of `options.properties`.
+    fn default() -> ReplayPolicy {
+        crate::server::ServerConfig::default().replay
+    }
+}
+
+/// A caller that joined a request brought by another.
+struct Follower {
+    ticket: u64,
+    request_id: u64,
+    client_id: String,
+    client_epoch: u64,
+    responder: Responder,
+}
+
+/// The callers waiting for one queued or running request.
+#[derive(Default)]
+struct Waiting {
+    /// The caller that brought the request, until it goes away.
+    leader: Option<Responder>,
+    followers: Vec<Follower>,
+}
+
+impl Waiting {
+    fn is_empty(&self) -> bool {
+        self.leader.is_none() && self.followers.is_empty()
+    }
+
+    /// Takes the follower holding `ticket` out.
+    fn remove_follower(&mut self, ticket: u64) -> Option<Follower> {
+        let index = self.followers.iter().position(|f| f.ticket == ticket)?;
+        Some(self.followers.swap_remove(index))
+    }
+
+    /// Sends the outcome to every caller; returns how many received it.
+    fn send_all(self, outcome: Result<Bytes, RosError>) -> u64 {
+        let mut delivered = 0;
+        for follower in self.followers {
+            delivered += u64::from(follower.responder.send(outcome.clone()));
+        }
+        if let Some(leader) = self.leader {
+            delivered += u64::from(leader.send(outcome));
+        }
+        delivered
+    }
+}
+
+/// The identity of a keyed request.
+struct Keyed {
+    key: RequestKey,
+    digest: PayloadDigest,
+}
+
 struct Queued {
     admission: Admission,
-    responder: Responder,
+    waiting: Waiting,
     enqueued_at: Instant,
+    keyed: Option<Keyed>,
+    /// Set while the request waits with no caller, for a replay to join it.
+    orphaned_until: Option<Instant>,
+}
+
+struct Running {
+    waiting: Waiting,
+    taken_at: Instant,
+    keyed: Option<Keyed>,
 }
 
 /// Counters and latencies of one instance, since it started.
@@ -170,6 +255,20 @@ pub struct ServerStats {
     pub rejected_connections: u64,
     /// Connections closed because they did not start HTTP/2 within the handshake timeout.
     pub handshake_timeouts: u64,
+    /// Keyed requests answered from the result cache, without running.
+    pub cache_hits: u64,
+    /// Keyed requests that joined an equal request already queued or running.
+    pub joined: u64,
+    /// Keyed requests whose key was held by a different payload (run on their own).
+    pub key_conflicts: u64,
+    /// Results the cache dropped for its bounds or their time to live.
+    pub cache_evictions: u64,
+    /// Results in the cache now.
+    pub cache_entries: u64,
+    /// Bytes of results in the cache now.
+    pub cache_bytes: u64,
+    /// Keyed requests kept queued after their callers went away (orphan grace).
+    pub orphans_kept: u64,
     /// Requests the worker answered with an error, by code in the order of
     /// [`StatusCode::ALL`](crate::StatusCode::ALL).
     pub failed_by_code: [u64; StatusCode::ALL.len()],
@@ -184,6 +283,7 @@ impl Queued {
         self.admission
             .deadline
             .is_some_and(|deadline| deadline <= now)
+            || self.orphaned_until.is_some_and(|until| until <= now)
     }
 }
 
@@ -215,6 +315,13 @@ impl ServerStats {
             ("discardedResults", self.discarded_results),
             ("queueDepth", self.depth),
             ("executing", self.executing),
+            ("cacheHits", self.cache_hits),
+            ("joined", self.joined),
+            ("keyConflicts", self.key_conflicts),
+            ("cacheEvictions", self.cache_evictions),
+            ("cacheEntries", self.cache_entries),
+            ("cacheBytes", self.cache_bytes),
+            ("orphansKept", self.orphans_kept),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_string(), value))
@@ -229,17 +336,50 @@ impl ServerStats {
 #[derive(Default)]
 struct State {
     queued: BTreeMap<u64, Queued>,
-    /// Requests taken by workers: where the outcome goes, and when they were taken.
-    executing: HashMap<u64, (Responder, Instant)>,
+    /// Requests taken by workers: who waits for the outcome, and when they were taken.
+    executing: HashMap<u64, Running>,
+    /// The request each follower's ticket waits for.
+    followers: HashMap<u64, u64>,
+    /// The queued or running request of each identity.
+    flights: HashMap<RequestKey, u64>,
     next_id: u64,
     closed: bool,
     stats: ServerStats,
+}
+
+impl State {
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Forgets the flight and follower tickets of request `id`, which left the queue for good.
+    fn forget(&mut self, id: u64, keyed: Option<&Keyed>, followers: &[Follower]) {
+        if let Some(keyed) = keyed
+            && self.flights.get(&keyed.key) == Some(&id)
+        {
+            self.flights.remove(&keyed.key);
+        }
+        for follower in followers {
+            self.followers.remove(&follower.ticket);
+        }
+    }
+
+    /// Removes queued request `id` for good, returning it.
+    fn remove_queued(&mut self, id: u64) -> Option<Queued> {
+        let queued = self.queued.remove(&id)?;
+        self.forget(id, queued.keyed.as_ref(), &queued.waiting.followers);
+        Some(queued)
+    }
 }
 
 /// See the module documentation.
 pub(crate) struct RequestQueue {
     capacity: usize,
     batching: Arc<Batching>,
+    orphan_grace: Duration,
+    cache: ResultCache,
     state: Mutex<State>,
     not_empty: Condvar,
     queue_wait: LatencyHistogram,
@@ -248,10 +388,12 @@ pub(crate) struct RequestQueue {
 }
 
 impl RequestQueue {
-    pub(crate) fn new(capacity: usize, batching: Batching) -> RequestQueue {
+    pub(crate) fn new(capacity: usize, batching: Batching, replay: ReplayPolicy) -> RequestQueue {
         RequestQueue {
             capacity,
             batching: Arc::new(batching),
+            orphan_grace: replay.orphan_grace,
+            cache: ResultCache::new(replay.cache),
             state: Mutex::new(State::default()),
             not_empty: Condvar::new(),
             queue_wait: LatencyHistogram::new(),
@@ -266,17 +408,96 @@ impl RequestQueue {
         self.state.lock()
     }
 
-    /// Queues a request, or refuses it at once when the queue is full or closed.
+    /// Queues a request, joins an equal keyed one, or answers it from the cache; or refuses it at
+    /// once when the queue is full or closed. Returns the caller's ticket.
     pub(crate) fn admit(
         &self,
         admission: Admission,
         responder: impl Into<Responder>,
     ) -> Result<u64, RosError> {
         let responder = responder.into();
+        let mut keyed = (!admission.identity_key.is_empty()).then(|| Keyed {
+            key: RequestKey {
+                method: admission.method.clone(),
+                key: admission.identity_key.clone(),
+            },
+            digest: payload_digest(&admission.method, &admission.payload),
+        });
         let mut state = self.lock();
         if state.closed {
             return Err(RosError::unavailable("service instance is shutting down"));
         }
+        if let Some(identity) = &keyed {
+            // Looked up under the lock: a result moves from its flight to the cache in one step.
+            match self.cache.get(&identity.key, &identity.digest) {
+                Ok(Some(result)) => {
+                    let ticket = state.next_id();
+                    drop(state);
+                    responder.send(Ok(result));
+                    return Ok(ticket);
+                }
+                Ok(None) => {}
+                Err(()) => keyed = None,
+            }
+        }
+        if let Some(identity) = &keyed
+            && let Some(&id) = state.flights.get(&identity.key)
+        {
+            let ticket = state.next_id();
+            let follower = Follower {
+                ticket,
+                request_id: admission.request_id,
+                client_id: admission.client_id,
+                client_epoch: admission.client_epoch,
+                responder,
+            };
+            let joined = if let Some(queued) = state.queued.get_mut(&id) {
+                join(&mut queued.waiting, &queued.keyed, identity, follower).inspect(|_| {
+                    queued.orphaned_until = None;
+                    queued.admission.deadline =
+                        later_deadline(queued.admission.deadline, admission.deadline);
+                })
+            } else if let Some(running) = state.executing.get_mut(&id) {
+                join(&mut running.waiting, &running.keyed, identity, follower)
+            } else {
+                Err(follower)
+            };
+            match joined {
+                Ok(()) => {
+                    state.followers.insert(ticket, id);
+                    state.stats.joined += 1;
+                    return Ok(ticket);
+                }
+                Err(follower) => {
+                    // The key is held by a different payload: run this one on its own.
+                    state.stats.key_conflicts += 1;
+                    return self.enqueue(
+                        state,
+                        Admission {
+                            request_id: follower.request_id,
+                            client_id: follower.client_id,
+                            client_epoch: follower.client_epoch,
+                            ..admission
+                        },
+                        follower.responder,
+                        None,
+                    );
+                }
+            }
+        }
+        if keyed.is_none() && !admission.identity_key.is_empty() {
+            state.stats.key_conflicts += 1;
+        }
+        self.enqueue(state, admission, responder, keyed)
+    }
+
+    fn enqueue(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        admission: Admission,
+        responder: Responder,
+        keyed: Option<Keyed>,
+    ) -> Result<u64, RosError> {
         if state.queued.len() >= self.capacity {
             state.stats.rejected_full += 1;
             return Err(RosError::new(
@@ -288,14 +509,21 @@ impl RequestQueue {
                 ),
             ));
         }
-        let id = state.next_id;
-        state.next_id += 1;
+        let id = state.next_id();
+        if let Some(identity) = &keyed {
+            state.flights.insert(identity.key.clone(), id);
+        }
         state.queued.insert(
             id,
             Queued {
                 admission,
-                responder,
+                waiting: Waiting {
+                    leader: Some(responder),
+                    followers: Vec::new(),
+                },
                 enqueued_at: Instant::now(),
+                keyed,
+                orphaned_until: None,
             },
         );
         state.stats.admitted += 1;
@@ -348,19 +576,25 @@ impl RequestQueue {
         }
     }
 
-    /// Answers queued request `id` `DEADLINE_EXCEEDED` and removes it.
+    /// Removes queued request `id` because its time ran out: its deadline (its callers are
+    /// answered `DEADLINE_EXCEEDED`) or, with no caller left, its orphan grace.
     fn expire_queued(&self, state: &mut State, id: u64, now: Instant) {
-        if let Some(queued) = state.queued.remove(&id) {
-            state.stats.expired_queued += 1;
-            let _ = queued
-                .responder
-                .send(Err(RosError::deadline_exceeded(format!(
-                    "request {} of {} expired after {} ms in the queue",
-                    queued.admission.request_id,
-                    queued.admission.client_id,
-                    now.duration_since(queued.enqueued_at).as_millis()
-                ))));
+        let Some(queued) = state.remove_queued(id) else {
+            return;
+        };
+        if queued.waiting.is_empty() {
+            state.stats.cancelled_queued += 1;
+            return;
         }
+        state.stats.expired_queued += 1;
+        queued
+            .waiting
+            .send_all(Err(RosError::deadline_exceeded(format!(
+                "request {} of {} expired after {} ms in the queue",
+                queued.admission.request_id,
+                queued.admission.client_id,
+                now.duration_since(queued.enqueued_at).as_millis()
+            ))));
     }
 
     /// Takes up to `limit` requests of `method`, oldest first, expiring those passed by.
@@ -390,13 +624,22 @@ impl RequestQueue {
         for id in taken {
             let Some(Queued {
                 admission,
-                responder,
+                waiting,
                 enqueued_at,
+                keyed,
+                orphaned_until: _,
             }) = state.queued.remove(&id)
             else {
                 continue;
             };
-            state.executing.insert(id, (responder, now));
+            state.executing.insert(
+                id,
+                Running {
+                    waiting,
+                    taken_at: now,
+                    keyed,
+                },
+            );
             state.stats.dispatched += 1;
             let queue_wait = now.duration_since(enqueued_at);
             self.queue_wait.record(queue_wait);
@@ -422,7 +665,8 @@ impl RequestQueue {
         self.complete_all([(id, outcome)]) == 1
     }
 
-    /// Delivers the outcomes of a batch under one lock. Returns how many found their caller.
+    /// Delivers the outcomes of a batch under one lock, to every caller of each request, and
+    /// keeps the successful results of keyed requests. Returns how many requests found a caller.
     pub(crate) fn complete_all(
         &self,
         outcomes: impl IntoIterator<Item = (u64, Result<Bytes, RosError>)>,
@@ -433,15 +677,21 @@ impl RequestQueue {
             if let Err(error) = &outcome {
                 self.failed.increment(error.code);
             }
-            let found = match state.executing.remove(&id) {
-                Some((responder, taken_at)) => {
-                    self.execution.record(taken_at.elapsed());
-                    responder.send(outcome)
+            let received = match state.executing.remove(&id) {
+                Some(running) => {
+                    self.execution.record(running.taken_at.elapsed());
+                    state.forget(id, running.keyed.as_ref(), &running.waiting.followers);
+                    // Stored before the flight is gone (both under the lock), so that an equal
+                    // request arriving now finds one or the other.
+                    if let (Some(keyed), Ok(result)) = (running.keyed, &outcome) {
+                        self.cache.put(keyed.key, keyed.digest, result.clone());
+                    }
+                    running.waiting.send_all(outcome)
                 }
-                None => false,
+                None => 0,
             };
-            if found {
-                state.stats.completed += 1;
+            if received > 0 {
+                state.stats.completed += received;
                 delivered += 1;
             } else {
                 state.stats.discarded_results += 1;
@@ -450,53 +700,119 @@ impl RequestQueue {
         delivered
     }
 
-    /// The deadline of request `id` passed: drops it if it is still queued (returns true), so that
-    /// it neither waits for a worker nor holds a place in the queue.
-    pub(crate) fn expire(&self, id: u64) -> bool {
+    /// The deadline of the caller holding `ticket` passed: if its request is still queued, the
+    /// caller leaves it (returns true), and the request leaves the queue unless other callers
+    /// wait for it. A running request is left to `abandon`.
+    pub(crate) fn expire(&self, ticket: u64) -> bool {
         let mut state = self.lock();
-        let expired = state.queued.remove(&id).is_some();
-        if expired {
+        let id = state.followers.get(&ticket).copied().unwrap_or(ticket);
+        let Some(queued) = state.queued.get_mut(&id) else {
+            return false;
+        };
+        if id == ticket {
+            queued.waiting.leader = None;
+        } else {
+            queued.waiting.remove_follower(ticket);
+        }
+        let emptied = queued.waiting.is_empty();
+        state.followers.remove(&ticket);
+        if emptied {
+            state.remove_queued(id);
             state.stats.expired_queued += 1;
         }
-        expired
+        true
     }
 
-    /// The caller of request `id` went away: drop it if still queued, forget its responder if it
-    /// is executing (its result will be discarded).
-    pub(crate) fn abandon(&self, id: u64) {
+    /// The caller holding `ticket` went away. A queued request that no caller waits for any more
+    /// is dropped, or with an identity key kept for the orphan grace; a running one runs on and
+    /// its result is discarded (or, with an identity key, kept in the cache).
+    pub(crate) fn abandon(&self, ticket: u64) {
         let mut state = self.lock();
-        if state.queued.remove(&id).is_some() {
-            state.stats.cancelled_queued += 1;
-        } else {
-            state.executing.remove(&id);
-        }
-    }
-
-    /// Drops the queued requests of `client_id` whose epoch is below `below_epoch`, answering
-    /// them `CANCELLED`. Returns how many were dropped.
-    pub(crate) fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> u64 {
-        let mut state = self.lock();
-        let doomed: Vec<u64> = state
-            .queued
-            .iter()
-            .filter(|(_, q)| {
-                q.admission.client_id == client_id && q.admission.client_epoch < below_epoch
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        for id in &doomed {
-            if let Some(queued) = state.queued.remove(id) {
-                let _ = queued.responder.send(Err(RosError::cancelled(format!(
-                    "request {} of {} (epoch {}) cancelled: epochs below {} were cancelled",
-                    queued.admission.request_id,
-                    client_id,
-                    queued.admission.client_epoch,
-                    below_epoch
-                ))));
+        let id = state.followers.remove(&ticket).unwrap_or(ticket);
+        let follower = id != ticket;
+        if let Some(queued) = state.queued.get_mut(&id) {
+            if follower {
+                queued.waiting.remove_follower(ticket);
+            } else {
+                queued.waiting.leader = None;
+            }
+            if queued.waiting.is_empty() {
+                self.orphan(&mut state, id);
+            }
+        } else if let Some(running) = state.executing.get_mut(&id) {
+            if follower {
+                running.waiting.remove_follower(ticket);
+            } else {
+                running.waiting.leader = None;
             }
         }
-        let count = doomed.len() as u64;
-        state.stats.cancelled_queued += count;
+    }
+
+    /// Queued request `id` has no caller left: keep it for the orphan grace if a replay can join
+    /// it (it has an identity key), else drop it.
+    fn orphan(&self, state: &mut State, id: u64) {
+        let Some(queued) = state.queued.get_mut(&id) else {
+            return;
+        };
+        if queued.keyed.is_some() && !self.orphan_grace.is_zero() {
+            queued.orphaned_until = Some(Instant::now() + self.orphan_grace);
+            state.stats.orphans_kept += 1;
+        } else {
+            state.remove_queued(id);
+            state.stats.cancelled_queued += 1;
+        }
+    }
+
+    /// Answers the callers of `client_id` whose epoch is below `below_epoch` and whose requests
+    /// are still queued `CANCELLED`; a request left without callers is dropped (or kept for the
+    /// orphan grace). Returns how many callers were answered.
+    pub(crate) fn cancel_epochs(&self, client_id: &str, below_epoch: u64) -> u64 {
+        let mut state = self.lock();
+        let doomed = |client: &str, epoch: u64| client == client_id && epoch < below_epoch;
+        let mut answered: Vec<(Responder, u64, u64)> = Vec::new();
+        let mut emptied = Vec::new();
+        let mut tickets = Vec::new();
+        for (&id, queued) in state.queued.iter_mut() {
+            let before = answered.len();
+            let admission = &queued.admission;
+            if queued.waiting.leader.is_some()
+                && doomed(&admission.client_id, admission.client_epoch)
+                && let Some(leader) = queued.waiting.leader.take()
+            {
+                answered.push((leader, admission.request_id, admission.client_epoch));
+            }
+            let mut kept = Vec::with_capacity(queued.waiting.followers.len());
+            for follower in queued.waiting.followers.drain(..) {
+                if doomed(&follower.client_id, follower.client_epoch) {
+                    tickets.push(follower.ticket);
+                    answered.push((
+                        follower.responder,
+                        follower.request_id,
+                        follower.client_epoch,
+                    ));
+                } else {
+                    kept.push(follower);
+                }
+            }
+            queued.waiting.followers = kept;
+            if answered.len() > before && queued.waiting.is_empty() {
+                emptied.push(id);
+            }
+        }
+        for ticket in tickets {
+            state.followers.remove(&ticket);
+        }
+        for id in emptied {
+            self.orphan(&mut state, id);
+        }
+        drop(state);
+        let count = answered.len() as u64;
+        for (responder, request_id, epoch) in answered {
+            let _ = responder.send(Err(RosError::cancelled(format!(
+                "request {request_id} of {client_id} (epoch {epoch}) cancelled: epochs below \
+                 {below_epoch} were cancelled"
+            ))));
+        }
         count
     }
 
@@ -510,29 +826,58 @@ impl RequestQueue {
         state.closed = true;
         let queued = std::mem::take(&mut state.queued);
         let executing = std::mem::take(&mut state.executing);
+        state.followers.clear();
+        state.flights.clear();
         drop(state);
         let closing = || Err(RosError::unavailable("service instance shut down"));
         for (_, q) in queued {
-            let _ = q.responder.send(closing());
+            q.waiting.send_all(closing());
         }
-        for (_, (responder, _)) in executing {
-            let _ = responder.send(closing());
+        for (_, running) in executing {
+            running.waiting.send_all(closing());
         }
         self.not_empty.notify_all();
     }
 
     /// The queue's part of the instance's stats.
     pub(crate) fn stats(&self) -> ServerStats {
+        let cache = self.cache.stats();
         let state = self.lock();
         ServerStats {
             depth: state.queued.len() as u64,
             executing: state.executing.len() as u64,
+            cache_hits: cache.hits,
+            cache_evictions: cache.evictions,
+            cache_entries: cache.entries,
+            cache_bytes: cache.bytes,
             failed_by_code: self.failed.snapshot(),
             queue_wait: self.queue_wait.snapshot(),
             execution: self.execution.snapshot(),
             ..state.stats.clone()
         }
     }
+}
+
+/// Adds `follower` to the callers of a request with identity `existing` if it is the same request
+/// (same payload digest); gives it back if the key is held by a different payload.
+fn join(
+    waiting: &mut Waiting,
+    existing: &Option<Keyed>,
+    identity: &Keyed,
+    follower: Follower,
+) -> Result<(), Follower> {
+    match existing {
+        Some(existing) if existing.digest == identity.digest => {
+            waiting.followers.push(follower);
+            Ok(())
+        }
+        _ => Err(follower),
+    }
+}
+
+/// The later of two deadlines, `None` (no deadline) being the latest.
+fn later_deadline(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    Some(a?.max(b?))
 }
 
 #[cfg(test)]
@@ -551,6 +896,7 @@ mod tests {
             method: method.to_string(),
             payload: Bytes::from_static(b"x"),
             deadline,
+            identity_key: Bytes::new(),
         }
     }
 
@@ -581,7 +927,7 @@ mod tests {
 
     #[test]
     fn a_batch_holds_one_method_oldest_first_and_leaves_the_others_queued() {
-        let queue = RequestQueue::new(10, Batching::default());
+        let queue = RequestQueue::new(10, Batching::default(), ReplayPolicy::default());
         let a0 = queue_call(&queue, "a", None).0;
         let b0 = queue_call(&queue, "b", None).0;
         let a1 = queue_call(&queue, "a", None).0;
@@ -602,7 +948,7 @@ mod tests {
                 max_delay: Duration::ZERO,
             },
         );
-        let queue = RequestQueue::new(20, policies);
+        let queue = RequestQueue::new(20, policies, ReplayPolicy::default());
         let big: Vec<u64> = (0..5).map(|_| queue_call(&queue, "big", None).0).collect();
         assert_eq!(ids(&queue.poll(100, Duration::ZERO)), big[..3]);
         assert_eq!(ids(&queue.poll(2, Duration::ZERO)), big[3..]);
@@ -615,7 +961,7 @@ mod tests {
     #[test]
     fn a_batch_waits_up_to_max_delay_to_fill_and_no_longer_once_full() {
         let delay = Duration::from_millis(100);
-        let queue = RequestQueue::new(10, batching(2, delay));
+        let queue = RequestQueue::new(10, batching(2, delay), ReplayPolicy::default());
         let (first, _rx) = queue_call(&queue, "m", None);
         let queued_at = Instant::now();
         let batch = queue.poll(10, Duration::ZERO);
@@ -634,6 +980,7 @@ mod tests {
         let queue = std::sync::Arc::new(RequestQueue::new(
             10,
             batching(4, Duration::from_millis(200)),
+            ReplayPolicy::default(),
         ));
         let (doomed, _rx) = queue_call(&queue, "m", None);
         let poller = {
@@ -649,7 +996,11 @@ mod tests {
 
     #[test]
     fn a_request_expiring_while_its_batch_forms_never_runs() {
-        let queue = RequestQueue::new(10, batching(4, Duration::from_millis(300)));
+        let queue = RequestQueue::new(
+            10,
+            batching(4, Duration::from_millis(300)),
+            ReplayPolicy::default(),
+        );
         let (_id, mut rx) = queue_call(
             &queue,
             "m",
@@ -664,7 +1015,7 @@ mod tests {
 
     #[test]
     fn complete_all_answers_each_caller_with_its_own_outcome() {
-        let queue = RequestQueue::new(10, Batching::default());
+        let queue = RequestQueue::new(10, Batching::default(), ReplayPolicy::default());
         let (a, mut rx_a) = queue_call(&queue, "m", None);
         let (b, mut rx_b) = queue_call(&queue, "m", None);
         assert_eq!(ids(&queue.poll(10, Duration::ZERO)), vec![a, b]);
@@ -682,7 +1033,7 @@ mod tests {
 
     #[test]
     fn full_queue_refuses_with_resource_exhausted_naming_the_capacity() {
-        let queue = RequestQueue::new(1, Batching::default());
+        let queue = RequestQueue::new(1, Batching::default(), ReplayPolicy::default());
         let (tx, _rx) = oneshot::channel();
         queue.admit(admission("c", 0, None), tx).unwrap();
         let (tx, _rx2) = oneshot::channel();
@@ -694,7 +1045,7 @@ mod tests {
 
     #[test]
     fn poll_is_fifo_and_bounded_by_max() {
-        let queue = RequestQueue::new(10, Batching::default());
+        let queue = RequestQueue::new(10, Batching::default(), ReplayPolicy::default());
         let mut receivers = Vec::new();
         for _ in 0..3 {
             let (tx, rx) = oneshot::channel();
@@ -710,7 +1061,7 @@ mod tests {
 
     #[test]
     fn abandoned_queued_request_never_reaches_a_worker() {
-        let queue = RequestQueue::new(10, Batching::default());
+        let queue = RequestQueue::new(10, Batching::default(), ReplayPolicy::default());
         let (tx, _rx) = oneshot::channel();
         let id = queue.admit(admission("c", 0, None), tx).unwrap();
         queue.abandon(id);
@@ -720,7 +1071,7 @@ mod tests {
 
     #[test]
     fn expired_request_is_answered_deadline_exceeded_without_dispatch() {
-        let queue = RequestQueue::new(10, Batching::default());
+        let queue = RequestQueue::new(10, Batching::default(), ReplayPolicy::default());
         let (tx, mut rx) = oneshot::channel();
         queue
             .admit(admission("c", 0, Some(Instant::now())), tx)
@@ -733,7 +1084,7 @@ mod tests {
 
     #[test]
     fn cancel_epochs_drops_only_older_epochs_of_that_client() {
-        let queue = RequestQueue::new(10, Batching::default());
+        let queue = RequestQueue::new(10, Batching::default(), ReplayPolicy::default());
         let mut receivers = Vec::new();
         for (client, epoch) in [("a", 0), ("a", 1), ("a", 2), ("b", 0)] {
             let (tx, rx) = oneshot::channel();
@@ -753,7 +1104,11 @@ mod tests {
 
     #[test]
     fn close_answers_everyone_unavailable_and_wakes_pollers() {
-        let queue = std::sync::Arc::new(RequestQueue::new(10, Batching::default()));
+        let queue = std::sync::Arc::new(RequestQueue::new(
+            10,
+            Batching::default(),
+            ReplayPolicy::default(),
+        ));
         let poller = {
             let queue = queue.clone();
             std::thread::spawn(move || queue.poll(10, Duration::from_secs(60)))
@@ -777,6 +1132,204 @@ mod tests {
         );
     }
 
+    fn keyed(key: &str, payload: &str, client: &str, epoch: u64) -> Admission {
+        let mut admission = call("m", client, epoch, None);
+        admission.identity_key = Bytes::copy_from_slice(key.as_bytes());
+        admission.payload = Bytes::copy_from_slice(payload.as_bytes());
+        admission
+    }
+
+    fn replaying(orphan_grace: Duration) -> RequestQueue {
+        RequestQueue::new(
+            10,
+            Batching::default(),
+            ReplayPolicy {
+                orphan_grace,
+                ..ReplayPolicy::default()
+            },
+        )
+    }
+
+    type Receiver = oneshot::Receiver<Result<Bytes, RosError>>;
+
+    fn admit(queue: &RequestQueue, admission: Admission) -> (u64, Receiver) {
+        let (tx, rx) = oneshot::channel();
+        (queue.admit(admission, tx).unwrap(), rx)
+    }
+
+    #[test]
+    fn an_equal_keyed_request_joins_the_running_one_and_later_ones_hit_the_cache() {
+        let queue = replaying(Duration::ZERO);
+        let (_, mut first) = admit(&queue, keyed("k", "p", "a", 0));
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(batch.len(), 1);
+        // Arrives while the first runs: joins it, nothing new is queued.
+        let (_, mut second) = admit(&queue, keyed("k", "p", "b", 0));
+        assert!(queue.poll(10, Duration::ZERO).is_empty());
+        assert!(queue.complete(batch[0].id, Ok(Bytes::from_static(b"r"))));
+        assert_eq!(first.try_recv().unwrap().unwrap(), Bytes::from_static(b"r"));
+        assert_eq!(
+            second.try_recv().unwrap().unwrap(),
+            Bytes::from_static(b"r")
+        );
+        // Arrives after: answered from the cache at once.
+        let (_, mut third) = admit(&queue, keyed("k", "p", "c", 0));
+        assert_eq!(third.try_recv().unwrap().unwrap(), Bytes::from_static(b"r"));
+        let stats = queue.stats();
+        assert_eq!(
+            (
+                stats.admitted,
+                stats.dispatched,
+                stats.joined,
+                stats.cache_hits
+            ),
+            (1, 1, 1, 1),
+            "{stats:?}"
+        );
+        assert_eq!(stats.completed, 2);
+    }
+
+    #[test]
+    fn a_key_reused_for_another_payload_runs_on_its_own_and_never_gets_the_other_result() {
+        let queue = replaying(Duration::ZERO);
+        let (_, _first) = admit(&queue, keyed("k", "p", "a", 0));
+        let (_, mut other) = admit(&queue, keyed("k", "q", "a", 0));
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(batch.len(), 2, "both run");
+        assert!(queue.complete(batch[0].id, Ok(Bytes::from_static(b"for p"))));
+        assert!(queue.complete(batch[1].id, Ok(Bytes::from_static(b"for q"))));
+        assert_eq!(
+            other.try_recv().unwrap().unwrap(),
+            Bytes::from_static(b"for q")
+        );
+        // The cache holds p's result under k; q asking again is not answered from it.
+        let (_, mut again) = admit(&queue, keyed("k", "q", "a", 0));
+        assert!(again.try_recv().is_err(), "not answered from the cache");
+        assert_eq!(queue.poll(10, Duration::ZERO).len(), 1, "runs again");
+        assert_eq!(queue.stats().key_conflicts, 2);
+        assert_eq!(queue.stats().cache_hits, 0);
+    }
+
+    #[test]
+    fn a_failed_result_is_shared_by_joined_callers_but_not_cached() {
+        let queue = replaying(Duration::ZERO);
+        let (_, mut first) = admit(&queue, keyed("k", "p", "a", 0));
+        let (_, mut second) = admit(&queue, keyed("k", "p", "b", 0));
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(batch.len(), 1);
+        queue.complete(batch[0].id, Err(RosError::internal("boom")));
+        assert_eq!(
+            first.try_recv().unwrap().unwrap_err().code,
+            StatusCode::Internal
+        );
+        assert_eq!(
+            second.try_recv().unwrap().unwrap_err().code,
+            StatusCode::Internal
+        );
+        let (_, _third) = admit(&queue, keyed("k", "p", "c", 0));
+        assert_eq!(
+            queue.poll(10, Duration::ZERO).len(),
+            1,
+            "an error is not cached"
+        );
+    }
+
+    #[test]
+    fn the_request_runs_for_a_joined_caller_after_the_first_caller_leaves() {
+        let queue = replaying(Duration::ZERO);
+        let (leader, _first) = admit(&queue, keyed("k", "p", "a", 0));
+        let (_, mut second) = admit(&queue, keyed("k", "p", "b", 0));
+        queue.abandon(leader);
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(batch.len(), 1, "still queued for the second caller");
+        assert!(queue.complete(batch[0].id, Ok(Bytes::from_static(b"r"))));
+        assert_eq!(
+            second.try_recv().unwrap().unwrap(),
+            Bytes::from_static(b"r")
+        );
+        assert_eq!(queue.stats().cancelled_queued, 0);
+    }
+
+    #[test]
+    fn without_grace_an_orphaned_keyed_request_is_dropped_as_today() {
+        let queue = replaying(Duration::ZERO);
+        let (_, _rx) = admit(&queue, keyed("k", "p", "a", 0));
+        assert_eq!(queue.cancel_epochs("a", 1), 1);
+        assert!(queue.poll(10, Duration::ZERO).is_empty());
+        let stats = queue.stats();
+        assert_eq!((stats.cancelled_queued, stats.orphans_kept), (1, 0));
+    }
+
+    #[test]
+    fn with_grace_the_replay_of_a_restarted_caller_joins_its_orphaned_request() {
+        let queue = replaying(Duration::from_secs(60));
+        let (_, mut old) = admit(&queue, keyed("k", "p", "a", 0));
+        let (_, _unkeyed) = admit(&queue, call("m", "a", 0, None));
+        // The caller restarts: its earlier epoch is cancelled.
+        assert_eq!(queue.cancel_epochs("a", 1), 2);
+        assert_eq!(
+            old.try_recv().unwrap().unwrap_err().code,
+            StatusCode::Cancelled
+        );
+        let stats = queue.stats();
+        assert_eq!(
+            (stats.orphans_kept, stats.cancelled_queued, stats.depth),
+            (1, 1, 1)
+        );
+        // The replay joins the kept request instead of queueing another.
+        let (_, mut replay) = admit(&queue, keyed("k", "p", "a", 1));
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(batch.len(), 1);
+        assert!(queue.complete(batch[0].id, Ok(Bytes::from_static(b"r"))));
+        assert_eq!(
+            replay.try_recv().unwrap().unwrap(),
+            Bytes::from_static(b"r")
+        );
+        let stats = queue.stats();
+        assert_eq!((stats.admitted, stats.dispatched, stats.joined), (2, 1, 1));
+    }
+
+    #[test]
+    fn an_orphan_nobody_joins_leaves_after_its_grace() {
+        let grace = Duration::from_millis(30);
+        let queue = replaying(grace);
+        let (ticket, _rx) = admit(&queue, keyed("k", "p", "a", 0));
+        queue.abandon(ticket);
+        assert_eq!(queue.stats().depth, 1, "kept while its grace lasts");
+        // No worker reached it within its grace: it is dropped, not run.
+        std::thread::sleep(grace * 2);
+        assert!(queue.poll(10, Duration::ZERO).is_empty());
+        let stats = queue.stats();
+        assert_eq!((stats.depth, stats.cancelled_queued), (0, 1), "{stats:?}");
+    }
+
+    #[test]
+    fn a_running_orphan_still_fills_the_cache() {
+        let queue = replaying(Duration::ZERO);
+        let (ticket, _rx) = admit(&queue, keyed("k", "p", "a", 0));
+        let batch = queue.poll(10, Duration::ZERO);
+        queue.abandon(ticket);
+        assert!(!queue.complete(batch[0].id, Ok(Bytes::from_static(b"r"))));
+        let (_, mut replay) = admit(&queue, keyed("k", "p", "a", 1));
+        assert_eq!(
+            replay.try_recv().unwrap().unwrap(),
+            Bytes::from_static(b"r")
+        );
+    }
+
+    #[test]
+    fn a_joined_caller_whose_deadline_passes_leaves_the_others_waiting() {
+        let queue = replaying(Duration::ZERO);
+        let (_, mut first) = admit(&queue, keyed("k", "p", "a", 0));
+        let (second, _rx) = admit(&queue, keyed("k", "p", "b", 0));
+        assert!(queue.expire(second));
+        let batch = queue.poll(10, Duration::ZERO);
+        assert_eq!(batch.len(), 1);
+        queue.complete(batch[0].id, Ok(Bytes::from_static(b"r")));
+        assert_eq!(first.try_recv().unwrap().unwrap(), Bytes::from_static(b"r"));
+        assert_eq!(queue.stats().expired_queued, 0);
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -788,18 +1341,44 @@ mod tests {
         /// What callers and workers do to a queue, in any order.
         #[derive(Debug, Clone)]
         enum Step {
-            Admit { client: u8, epoch: u64, method: u8 },
-            Poll { max: usize },
-            Complete { pick: usize, ok: bool },
-            Abandon { pick: usize },
-            Expire { pick: usize },
-            CancelEpochs { client: u8, below: u64 },
+            Admit {
+                client: u8,
+                epoch: u64,
+                method: u8,
+            },
+            /// A keyed request: `other_payload` reuses the key for a different payload.
+            AdmitKeyed {
+                client: u8,
+                epoch: u64,
+                key: u8,
+                other_payload: bool,
+            },
+            Poll {
+                max: usize,
+            },
+            Complete {
+                pick: usize,
+                ok: bool,
+            },
+            Abandon {
+                pick: usize,
+            },
+            Expire {
+                pick: usize,
+            },
+            CancelEpochs {
+                client: u8,
+                below: u64,
+            },
         }
 
         fn step() -> impl Strategy<Value = Step> {
             prop_oneof![
                 4 => (0u8..3, 0u64..3, 0u8..2)
                     .prop_map(|(client, epoch, method)| Step::Admit { client, epoch, method }),
+                3 => (0u8..3, 0u64..3, 0u8..3, proptest::bool::weighted(0.2))
+                    .prop_map(|(client, epoch, key, other_payload)|
+                        Step::AdmitKeyed { client, epoch, key, other_payload }),
                 2 => (1usize..5).prop_map(|max| Step::Poll { max }),
                 2 => (any::<usize>(), any::<bool>()).prop_map(|(pick, ok)| Step::Complete { pick, ok }),
                 1 => any::<usize>().prop_map(|pick| Step::Abandon { pick }),
@@ -816,9 +1395,16 @@ mod tests {
             #[test]
             fn no_request_is_lost_duplicated_or_left_waiting(
                 capacity in 1usize..6,
+                keep_orphans in proptest::bool::ANY,
                 steps in proptest::collection::vec(step(), 1..80),
             ) {
-                let queue = RequestQueue::new(capacity, batching(2, Duration::ZERO));
+                let replay = ReplayPolicy {
+                    orphan_grace: if keep_orphans { Duration::from_secs(3600) } else { Duration::ZERO },
+                    ..ReplayPolicy::default()
+                };
+                let queue = RequestQueue::new(capacity, batching(2, Duration::ZERO), replay);
+                // Tickets of keyed callers, whose request may be shared with others.
+                let mut keyed: std::collections::HashSet<u64> = std::collections::HashSet::new();
                 // Every admitted request's receiver, and whether its caller walked away.
                 let mut callers: Vec<Caller> = Vec::new();
                 let mut executing: Vec<u64> = Vec::new();
@@ -837,6 +1423,21 @@ mod tests {
                                 }
                                 Err(error) => {
                                     prop_assert!(full, "refused with room: {error}");
+                                    prop_assert_eq!(error.code, StatusCode::ResourceExhausted);
+                                }
+                            }
+                        }
+                        Step::AdmitKeyed { client, epoch, key, other_payload } => {
+                            let (tx, rx) = oneshot::channel();
+                            let mut admission = call("k", &client.to_string(), epoch, None);
+                            admission.identity_key = Bytes::from(vec![key]);
+                            admission.payload = Bytes::from(vec![key, u8::from(other_payload)]);
+                            match queue.admit(admission, tx) {
+                                Ok(ticket) => {
+                                    keyed.insert(ticket);
+                                    callers.push((ticket, rx, false));
+                                }
+                                Err(error) => {
                                     prop_assert_eq!(error.code, StatusCode::ResourceExhausted);
                                 }
                             }
@@ -861,7 +1462,11 @@ mod tests {
                                     Err(RosError::internal("boom"))
                                 };
                                 let abandoned = callers.iter().any(|(c, _, gone)| *c == id && *gone);
-                                prop_assert_eq!(queue.complete(id, outcome), !abandoned);
+                                let delivered = queue.complete(id, outcome);
+                                // A keyed request may have callers that joined it.
+                                if !keyed.contains(&id) {
+                                    prop_assert_eq!(delivered, !abandoned);
+                                }
                             }
                         }
                         Step::Abandon { pick } => {

@@ -42,7 +42,10 @@ use crate::proto::rpc_operator_service_server::{RpcOperatorService, RpcOperatorS
 use crate::proto::{
     CancelRequest, CancelResponse, InvokeBatch, InvokeRequest, InvokeResponse, ResultBatch,
 };
-use crate::queue::{Admission, BatchPolicy, Batching, RequestQueue, ServerRequest, ServerStats};
+use crate::queue::{
+    Admission, BatchPolicy, Batching, ReplayPolicy, RequestQueue, ServerRequest, ServerStats,
+};
+use crate::result_cache::CachePolicy;
 use crate::status::{RosError, StatusCode};
 
 /// How a service instance listens, checks and queues.
@@ -76,6 +79,8 @@ pub struct ServerConfig {
     pub tls_key_file: Option<PathBuf>,
     /// How workers' batches are formed, for every method and for some methods on their own.
     pub batching: Batching,
+    /// How keyed requests are cached and kept for replays.
+    pub replay: ReplayPolicy,
 }
 
 /// The options that may also be given for one method, as `<option>@<method>`.
@@ -168,6 +173,14 @@ impl ServerConfig {
                 default: default_batch,
                 methods: method_batches,
             },
+            replay: ReplayPolicy {
+                cache: CachePolicy {
+                    max_entries: options.int("resultCacheMaxEntries")?,
+                    max_bytes: options.int("resultCacheMaxBytes")?,
+                    ttl: options.millis("resultCacheTtlMillis")?,
+                },
+                orphan_grace: options.millis("orphanGraceMillis")?,
+            },
         };
         if config.tls_certificate_file.is_some() != config.tls_key_file.is_some() {
             return Err(RosError::invalid_argument(
@@ -204,6 +217,16 @@ impl ServerConfig {
                 "maxBatchDelayMicros",
                 to_micros(self.batching.default.max_delay),
             ),
+            (
+                "resultCacheMaxEntries",
+                self.replay.cache.max_entries.to_string(),
+            ),
+            (
+                "resultCacheMaxBytes",
+                self.replay.cache.max_bytes.to_string(),
+            ),
+            ("resultCacheTtlMillis", to_millis(self.replay.cache.ttl)),
+            ("orphanGraceMillis", to_millis(self.replay.orphan_grace)),
         ];
         if let (Some(certificate), Some(key)) = (&self.tls_certificate_file, &self.tls_key_file) {
             options.push(("tlsCertificateFile", certificate.display().to_string()));
@@ -270,6 +293,7 @@ impl RosServer {
         let queue = Arc::new(RequestQueue::new(
             config.queue_capacity,
             config.batching.clone(),
+            config.replay,
         ));
         let refusals = Arc::new(Refusals::default());
         let handler = Handler {
@@ -593,6 +617,7 @@ impl RpcOperatorService for Handler {
                 method: request.method,
                 payload: request.payload,
                 deadline,
+                identity_key: request.identity_key,
             },
             respond,
         )?;

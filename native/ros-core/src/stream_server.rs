@@ -247,6 +247,7 @@ impl StreamState {
                 method: request.method,
                 payload: request.payload,
                 deadline,
+                identity_key: request.identity_key,
             },
             Responder::Stream {
                 results: self.results.clone(),

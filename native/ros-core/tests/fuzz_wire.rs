@@ -96,6 +96,7 @@ fn request() -> impl Strategy<Value = Vec<u8>> {
                     method,
                     payload: Bytes::from(payload),
                     timeout_millis,
+                    identity_key: Default::default(),
                 }
                 .encode_to_vec()
             },

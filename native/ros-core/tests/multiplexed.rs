@@ -96,6 +96,7 @@ fn request(
         method: method.to_string(),
         payload: Bytes::from_static(payload),
         timeout_millis,
+        identity_key: Default::default(),
     }
 }
 

@@ -910,6 +910,7 @@ async fn raw_invoke_payload(
             method: method.to_string(),
             payload,
             timeout_millis,
+            identity_key: Default::default(),
         })
         .await
         .map(tonic::Response::into_inner)

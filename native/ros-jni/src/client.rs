@@ -21,7 +21,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use jni::EnvUnowned;
 use jni::objects::{JByteArray, JClass, JLongArray, JObject, JObjectArray, JString};
-use jni::sys::jlong;
+use jni::sys::{jboolean, jlong};
 use parking_lot::{Mutex, MutexGuard};
 use ros_core::{ClientConfig, RosClient, RosError};
 use tokio::task::AbortHandle;
@@ -195,6 +195,8 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCall
     method: JString<'local>,
     payload: JByteArray<'local>,
     timeout_millis: jlong,
+    identity_key: JByteArray<'local>,
+    content_key: jboolean,
     call: JObject<'local>,
 ) -> jlong {
     env.with_env(|env| -> NativeResult<jlong> {
@@ -207,6 +209,13 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCall
         let method = method.try_to_string(env)?;
         let payload = bytes::Bytes::from(env.convert_byte_array(&payload)?);
         let timeout = (timeout_millis > 0).then(|| millis(timeout_millis));
+        let identity_key = if content_key {
+            ros_core::content_key(&method, &payload)
+        } else if identity_key.is_null() {
+            bytes::Bytes::new()
+        } else {
+            bytes::Bytes::from(env.convert_byte_array(&identity_key)?)
+        };
         let call = env.new_global_ref(&call)?;
         let completion = match handle.completions.lock().clone() {
             Some(batch) => JavaCompletion::batched(call, batch),
@@ -222,15 +231,20 @@ pub extern "system" fn Java_org_flinkros_client_internal_NativeClient_clientCall
             {
                 let registry = registry.clone();
                 async move {
-                    let outcome = AssertUnwindSafe(client.call(&method, payload, timeout))
-                        .catch_unwind()
-                        .await
-                        .unwrap_or_else(|panic| {
-                            Err(RosError::internal(format!(
-                                "native panic in call to '{method}': {}",
-                                panic_message(panic.as_ref())
-                            )))
-                        });
+                    let outcome = AssertUnwindSafe(client.call_keyed(
+                        &method,
+                        payload,
+                        timeout,
+                        identity_key,
+                    ))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(RosError::internal(format!(
+                            "native panic in call to '{method}': {}",
+                            panic_message(panic.as_ref())
+                        )))
+                    });
                     registry.lock().remove(&id);
                     completion.finish(outcome);
                 }

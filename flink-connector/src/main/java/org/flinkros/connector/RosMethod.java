@@ -13,6 +13,7 @@
  */
 package org.flinkros.connector;
 
+import org.flinkros.client.IdentityKey;
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
@@ -143,6 +144,18 @@ public final class RosMethod<A, R> implements Serializable {
          * @return the result, or a future failed with a {@link RosException}
          */
         public CompletableFuture<R> call(A argument, Duration timeout) {
+            return call(argument, timeout, null);
+        }
+
+        /**
+         * Calls the method as a request with an identity (see {@link IdentityKey}): an equal
+         * request queued, running or recently run on the instance answers it without running again.
+         *
+         * @param timeout the longest wait, null for the client's default
+         * @param key the request's identity, null for none
+         * @return the result, or a future failed with a {@link RosException}
+         */
+        public CompletableFuture<R> call(A argument, Duration timeout, IdentityKey key) {
             byte[] payload;
             try {
                 payload = codecs.get().encodeArgument(argument);
@@ -151,7 +164,7 @@ public final class RosMethod<A, R> implements Serializable {
                 failed.completeExceptionally(e);
                 return failed;
             }
-            return client.call(method.name, payload, timeout)
+            return client.call(method.name, payload, timeout, key)
                     .thenApply(reply -> codecs.get().decodeResult(reply));
         }
 

@@ -13,6 +13,7 @@
  */
 package org.flinkros.connector;
 
+import org.flinkros.client.IdentityKey;
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
@@ -54,6 +55,17 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
         A apply(IN record) throws Exception;
     }
 
+    /**
+     * Computes a record's identity, so that the call for a record replayed after a data-plane
+     * failover is answered without running again (see {@link IdentityKey}).
+     */
+    @PublicEvolving
+    @FunctionalInterface
+    public interface Identity<IN> extends Serializable {
+        /** The identity of {@code record}'s call, or null for none. */
+        IdentityKey apply(IN record) throws Exception;
+    }
+
     /** Computes a record's output from the method's result. */
     @PublicEvolving
     @FunctionalInterface
@@ -66,17 +78,20 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
     private final Argument<IN, A> argument;
     private final Output<IN, R, OUT> output;
     private final OnError<IN, OUT> onError;
+    private final Identity<IN> identity;
     private transient RosMethod.Client<A, R> client;
 
     private RosMethodCall(
             RosMethod<A, R> method,
             Argument<IN, A> argument,
             Output<IN, R, OUT> output,
-            OnError<IN, OUT> onError) {
+            OnError<IN, OUT> onError,
+            Identity<IN> identity) {
         this.method = method;
         this.argument = argument;
         this.output = output;
         this.onError = onError;
+        this.identity = identity;
     }
 
     /**
@@ -89,13 +104,25 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
                 Objects.requireNonNull(method, "method"),
                 Objects.requireNonNull(argument, "argument"),
                 Objects.requireNonNull(output, "output"),
-                OnError.fail());
+                OnError.fail(),
+                null);
     }
 
     /** The same call with another policy for failed records. */
     public RosMethodCall<IN, A, R, OUT> onError(OnError<IN, OUT> policy) {
         return new RosMethodCall<>(
-                method, argument, output, Objects.requireNonNull(policy, "policy"));
+                method, argument, output, Objects.requireNonNull(policy, "policy"), identity);
+    }
+
+    /**
+     * The same call with an identity for each record, e.g. {@code r -> IdentityKey.of(r.id)}, or
+     * {@code r -> IdentityKey.content()} for a deterministic method: the call of a record replayed
+     * after a data-plane failover joins the original request if it is still queued or running, or
+     * is answered from the instance's result cache, instead of running the model again.
+     */
+    public RosMethodCall<IN, A, R, OUT> identifiedBy(Identity<IN> identity) {
+        return new RosMethodCall<>(
+                method, argument, output, onError, Objects.requireNonNull(identity, "identity"));
     }
 
     @Override
@@ -104,19 +131,24 @@ public final class RosMethodCall<IN, A, R, OUT> implements RosAsyncFunction<IN, 
             client = method.on(rosClient);
         }
         A arg;
+        IdentityKey key;
         try {
             arg = argument.apply(record);
+            key = identity == null ? null : identity.apply(record);
         } catch (Exception e) {
             handle(
                     record,
                     new RosException(
                             StatusCode.INVALID_ARGUMENT,
-                            "cannot compute the argument of '" + method.name() + "': " + e,
+                            "cannot compute the argument or identity of '"
+                                    + method.name()
+                                    + "': "
+                                    + e,
                             e),
                     result);
             return;
         }
-        client.call(arg)
+        client.call(arg, null, key)
                 .whenComplete(
                         (value, error) -> {
                             if (error != null) {

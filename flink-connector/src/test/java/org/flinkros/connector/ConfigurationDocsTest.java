@@ -197,12 +197,15 @@ class ConfigurationDocsTest {
             if (millis == 0) {
                 return "0";
             }
+            if (millis % 60_000 == 0) {
+                return millis / 60_000 + " min";
+            }
             return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
         }
-        if (value instanceof Integer
-                && (Integer) value >= 1 << 20
-                && (Integer) value % (1 << 20) == 0) {
-            return ((Integer) value >> 20) + " MiB";
+        if ((value instanceof Integer || value instanceof Long)
+                && ((Number) value).longValue() >= 1 << 20
+                && ((Number) value).longValue() % (1 << 20) == 0) {
+            return (((Number) value).longValue() >> 20) + " MiB";
         }
         if (value instanceof Double) {
             double number = (Double) value;

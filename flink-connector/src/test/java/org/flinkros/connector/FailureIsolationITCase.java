@@ -13,6 +13,9 @@
  */
 package org.flinkros.connector;
 
+import org.flinkros.client.IdentityKey;
+import org.flinkros.client.RosClientOptions;
+import org.flinkros.client.RosServerOptions;
 import org.flinkros.connector.testing.Clusters;
 import org.flinkros.connector.testing.ExactlyOnceSink;
 import org.flinkros.connector.testing.FailOnce;
@@ -116,6 +119,15 @@ class FailureIsolationITCase {
     /** A service whose instances each occupy a TaskManager of their own. */
     private static RosService service(
             StreamExecutionEnvironment env, String name, RpcOperator model, int parallelism) {
+        return service(env, name, model, parallelism, RosServerOptions.defaults());
+    }
+
+    private static RosService service(
+            StreamExecutionEnvironment env,
+            String name,
+            RpcOperator model,
+            int parallelism,
+            RosServerOptions serverOptions) {
         return RosServices.add(
                 env,
                 RosDescriptor.builder(name, model)
@@ -123,6 +135,7 @@ class FailureIsolationITCase {
                         .cpuCores(0.5)
                         .taskHeapMemoryMb(64)
                         .managedMemoryMb(64)
+                        .serverOptions(serverOptions)
                         .build());
     }
 
@@ -303,6 +316,64 @@ class FailureIsolationITCase {
         System.out.printf(
                 "TaskManager %d with instance 1 terminated; instance 1 opened again %d ms later%n",
                 index, TimeUnit.NANOSECONDS.toMillis(probe.openedAt.get("1/1") - killedAt));
+    }
+
+    @Test
+    void replayedRecordsWithIdentityKeysAreNotComputedAgain(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        String key = UUID.randomUUID().toString();
+        long records = 400;
+        StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
+        // Two serial instances taking 20 ms per request; queued work of a failed caller is kept
+        // for its replay.
+        RosService service =
+                service(
+                        env,
+                        "keyed",
+                        TestModel.slow(key, 20),
+                        2,
+                        RosServerOptions.builder().orphanGrace(Duration.ofMinutes(1)).build());
+        DataStream<Long> numbers =
+                env.fromSequence(0, records - 1)
+                        .setParallelism(2)
+                        .map(new FailOnce<Long>(120))
+                        .setParallelism(2);
+        String sink = UUID.randomUUID().toString();
+        RosAsyncDataStream.builder(
+                        numbers,
+                        service,
+                        RosMethodCall.of(
+                                        TestModel.SQUARE,
+                                        (Long x) -> x,
+                                        (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r)
+                                .identifiedBy(x -> IdentityKey.of(x)))
+                // With two instances, a load factor of 2 never sends a key elsewhere: this test is
+                // about the instances' side; keys that bounded loads move run again (see the
+                // runtime's replay tests for affinity under load).
+                .clientOptions(RosClientOptions.builder().affinityLoadFactor(2.0).build())
+                .timeout(CALL_TIMEOUT)
+                .capacity(50)
+                .outputType(SQUARED)
+                .build()
+                .setParallelism(2)
+                .sinkTo(new ExactlyOnceSink<>(sink));
+
+        JobGraph job = env.getStreamGraph().getJobGraph();
+        JobResult result = run(cluster, job);
+        assertFinished(result);
+
+        AccessExecutionGraph graph = Clusters.graph(cluster, job.getJobID());
+        assertThat(Clusters.dataPlaneAttempts(graph))
+                .as("the data plane restarted")
+                .anySatisfy(attempt -> assertThat(attempt).isPositive());
+        assertThat(TestModel.probe(key).executed.get())
+                .as("each distinct request ran exactly once")
+                .isEqualTo(records);
+        long reused =
+                REPORTED.sumGauges(job.getJobID(), Clusters.SERVICE_VERTEX, "ros.cacheHits")
+                        + REPORTED.sumGauges(job.getJobID(), Clusters.SERVICE_VERTEX, "ros.joined");
+        assertThat(reused).as("replayed requests answered without running").isPositive();
+        assertCompleteAndUnique(ExactlyOnceSink.committed(sink), records);
     }
 
     /** Calls issued by {@link #queuedRequestsOfAFailedDataPlaneAreNotExecuted}. */

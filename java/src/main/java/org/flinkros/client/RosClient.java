@@ -138,6 +138,20 @@ public final class RosClient implements AutoCloseable {
      * @return the result, or a future failed with a {@link RosException}
      */
     public CompletableFuture<byte[]> call(String method, byte[] payload, Duration timeout) {
+        return call(method, payload, timeout, null);
+    }
+
+    /**
+     * Calls {@code method} with {@code payload} as a request with an identity (see {@link
+     * IdentityKey}): an equal request queued, running or recently run on the instance answers it
+     * without running again.
+     *
+     * @param timeout the longest wait, null for the default
+     * @param key the request's identity, null for none
+     * @return the result, or a future failed with a {@link RosException}
+     */
+    public CompletableFuture<byte[]> call(
+            String method, byte[] payload, Duration timeout, IdentityKey key) {
         Objects.requireNonNull(method, "method");
         Objects.requireNonNull(payload, "payload");
         long timeoutMillis =
@@ -150,7 +164,14 @@ public final class RosClient implements AutoCloseable {
         PendingCall pending = new PendingCall(callbackExecutor);
         long callId;
         try {
-            callId = handle.call(method, payload, timeoutMillis, pending);
+            callId =
+                    handle.call(
+                            method,
+                            payload,
+                            timeoutMillis,
+                            key == null ? null : key.unsafeBytes(),
+                            key != null && key.isContent(),
+                            pending);
         } catch (RosException e) {
             pending.fail(e);
             return pending.future();

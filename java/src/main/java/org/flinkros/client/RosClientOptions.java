@@ -54,6 +54,7 @@ public final class RosClientOptions implements Serializable {
 
     private final LoadBalancing loadBalancing;
     private final Transport transport;
+    private final double affinityLoadFactor;
     private final int maxAttempts;
     private final double retryBudgetRatio;
     private final int retryMinPerSecond;
@@ -79,6 +80,7 @@ public final class RosClientOptions implements Serializable {
         this.callbackExecutor = builder.callbackExecutor;
         this.loadBalancing = builder.loadBalancing;
         this.transport = builder.transport;
+        this.affinityLoadFactor = builder.affinityLoadFactor;
         this.maxAttempts = builder.maxAttempts;
         this.retryBudgetRatio = builder.retryBudgetRatio;
         this.retryMinPerSecond = builder.retryMinPerSecond;
@@ -117,6 +119,7 @@ public final class RosClientOptions implements Serializable {
         builder.callbackExecutor = callbackExecutor;
         builder.loadBalancing = loadBalancing;
         builder.transport = transport;
+        builder.affinityLoadFactor = affinityLoadFactor;
         builder.maxAttempts = maxAttempts;
         builder.retryBudgetRatio = retryBudgetRatio;
         builder.retryMinPerSecond = retryMinPerSecond;
@@ -197,6 +200,16 @@ public final class RosClientOptions implements Serializable {
      */
     public Transport transport() {
         return transport;
+    }
+
+    /**
+     * Calls with an {@link IdentityKey} go to the instance their key hashes to (consistent
+     * hashing), unless that instance took more than this many times the mean of the client's latest
+     * keyed calls; then to the next instance on the ring. Higher keeps more keys on their instance,
+     * lower spreads a hot key sooner. At least 1. Default 1.25.
+     */
+    public double affinityLoadFactor() {
+        return affinityLoadFactor;
     }
 
     /**
@@ -324,6 +337,7 @@ public final class RosClientOptions implements Serializable {
                                 "maxMessageBytes", Integer.toString(maxMessageBytes),
                                 "loadBalancing", loadBalancing.name(),
                                 "transport", transport.name(),
+                                "affinityLoadFactor", Double.toString(affinityLoadFactor),
                                 "maxAttempts", Integer.toString(maxAttempts),
                                 "retryBudgetRatio", Double.toString(retryBudgetRatio),
                                 "retryMinPerSecond", Integer.toString(retryMinPerSecond),
@@ -363,6 +377,7 @@ public final class RosClientOptions implements Serializable {
         @Nullable private Executor callbackExecutor;
         private LoadBalancing loadBalancing = LoadBalancing.valueOf(T.defaultText("loadBalancing"));
         private Transport transport = Transport.valueOf(T.defaultText("transport"));
+        private double affinityLoadFactor = T.defaultReal("affinityLoadFactor");
         private int maxAttempts = T.defaultInt("maxAttempts");
         private double retryBudgetRatio = T.defaultReal("retryBudgetRatio");
         private int retryMinPerSecond = T.defaultInt("retryMinPerSecond");
@@ -436,6 +451,12 @@ public final class RosClientOptions implements Serializable {
         /** See {@link RosClientOptions#transport()}. */
         public Builder transport(Transport transport) {
             this.transport = Objects.requireNonNull(transport, "transport");
+            return this;
+        }
+
+        /** See {@link RosClientOptions#affinityLoadFactor()}. */
+        public Builder affinityLoadFactor(double affinityLoadFactor) {
+            this.affinityLoadFactor = T.checkReal("affinityLoadFactor", affinityLoadFactor);
             return this;
         }
 
@@ -565,6 +586,8 @@ public final class RosClientOptions implements Serializable {
                 + loadBalancing
                 + ", transport="
                 + transport
+                + ", affinityLoadFactor="
+                + affinityLoadFactor
                 + ", maxAttempts="
                 + maxAttempts
                 + ", retryBudgetRatio="

@@ -61,6 +61,10 @@ public final class RosServerOptions implements Serializable {
     private final int maxBatchSize;
     private final Duration maxBatchDelay;
     private final TreeMap<String, MethodBatching> methodBatching;
+    private final long resultCacheMaxEntries;
+    private final long resultCacheMaxBytes;
+    private final Duration resultCacheTtl;
+    private final Duration orphanGrace;
 
     private RosServerOptions(Builder builder) {
         this.bindHost = builder.bindHost;
@@ -78,6 +82,10 @@ public final class RosServerOptions implements Serializable {
         this.maxBatchSize = builder.maxBatchSize;
         this.maxBatchDelay = builder.maxBatchDelay;
         this.methodBatching = new TreeMap<>(builder.methodBatching);
+        this.resultCacheMaxEntries = builder.resultCacheMaxEntries;
+        this.resultCacheMaxBytes = builder.resultCacheMaxBytes;
+        this.resultCacheTtl = builder.resultCacheTtl;
+        this.orphanGrace = builder.orphanGrace;
     }
 
     /** A builder with the defaults. */
@@ -108,7 +116,42 @@ public final class RosServerOptions implements Serializable {
         builder.maxBatchSize = maxBatchSize;
         builder.maxBatchDelay = maxBatchDelay;
         builder.methodBatching.putAll(methodBatching);
+        builder.resultCacheMaxEntries = resultCacheMaxEntries;
+        builder.resultCacheMaxBytes = resultCacheMaxBytes;
+        builder.resultCacheTtl = resultCacheTtl;
+        builder.orphanGrace = orphanGrace;
         return builder;
+    }
+
+    /**
+     * Results of requests with an identity key (see {@link IdentityKey}) the instance keeps at
+     * most, so that replays are answered without running again; 0 turns the cache off. Default
+     * 100,000.
+     */
+    public long resultCacheMaxEntries() {
+        return resultCacheMaxEntries;
+    }
+
+    /**
+     * Bytes of results the cache holds at most (native memory of the instance's process; each
+     * result counts at least {@code resultCacheMaxBytes / resultCacheMaxEntries}). Default 32 MiB.
+     */
+    public long resultCacheMaxBytes() {
+        return resultCacheMaxBytes;
+    }
+
+    /** How long a cached result is kept after it was computed. Default 10 minutes. */
+    public Duration resultCacheTtl() {
+        return resultCacheTtl;
+    }
+
+    /**
+     * How long a queued request with an identity key stays after its caller went away (its data
+     * plane failed), so that the instance finishes it for the replay, which then joins it or finds
+     * its result in the cache. Zero (the default) drops it at once, as requests without a key are.
+     */
+    public Duration orphanGrace() {
+        return orphanGrace;
     }
 
     /**
@@ -254,7 +297,11 @@ public final class RosServerOptions implements Serializable {
                                 "maxConnections", Integer.toString(maxConnections),
                                 "handshakeTimeoutMillis", OptionTable.millis(handshakeTimeout),
                                 "maxBatchSize", Integer.toString(maxBatchSize),
-                                "maxBatchDelayMicros", OptionTable.micros(maxBatchDelay)));
+                                "maxBatchDelayMicros", OptionTable.micros(maxBatchDelay),
+                                "resultCacheMaxEntries", Long.toString(resultCacheMaxEntries),
+                                "resultCacheMaxBytes", Long.toString(resultCacheMaxBytes),
+                                "resultCacheTtlMillis", OptionTable.millis(resultCacheTtl),
+                                "orphanGraceMillis", OptionTable.millis(orphanGrace)));
         methodBatching.forEach(
                 (method, own) ->
                         pairs.addAll(
@@ -308,6 +355,14 @@ public final class RosServerOptions implements Serializable {
                 + ", maxBatchDelay="
                 + maxBatchDelay
                 + (methodBatching.isEmpty() ? "" : ", methodBatching=" + methodBatching)
+                + ", resultCacheMaxEntries="
+                + resultCacheMaxEntries
+                + ", resultCacheMaxBytes="
+                + resultCacheMaxBytes
+                + ", resultCacheTtl="
+                + resultCacheTtl
+                + ", orphanGrace="
+                + orphanGrace
                 + '}';
     }
 
@@ -328,6 +383,10 @@ public final class RosServerOptions implements Serializable {
         @Nullable private String tlsKeyFile;
         private int maxBatchSize = T.defaultInt("maxBatchSize");
         private Duration maxBatchDelay = T.defaultMicros("maxBatchDelay");
+        private long resultCacheMaxEntries = T.defaultLong("resultCacheMaxEntries");
+        private long resultCacheMaxBytes = T.defaultLong("resultCacheMaxBytes");
+        private Duration resultCacheTtl = T.defaultDuration("resultCacheTtl");
+        private Duration orphanGrace = T.defaultDuration("orphanGrace");
         private final Map<String, MethodBatching> methodBatching = new TreeMap<>();
 
         private Builder() {}
@@ -420,6 +479,31 @@ public final class RosServerOptions implements Serializable {
         /** See {@link RosServerOptions#maxBatchSize()}. */
         public Builder maxBatchSize(int maxBatchSize) {
             this.maxBatchSize = T.checkInt("maxBatchSize", maxBatchSize);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#resultCacheMaxEntries()}. */
+        public Builder resultCacheMaxEntries(long resultCacheMaxEntries) {
+            this.resultCacheMaxEntries =
+                    T.checkLong("resultCacheMaxEntries", resultCacheMaxEntries);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#resultCacheMaxBytes()}. */
+        public Builder resultCacheMaxBytes(long resultCacheMaxBytes) {
+            this.resultCacheMaxBytes = T.checkLong("resultCacheMaxBytes", resultCacheMaxBytes);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#resultCacheTtl()}. */
+        public Builder resultCacheTtl(Duration resultCacheTtl) {
+            this.resultCacheTtl = T.checkDuration("resultCacheTtl", resultCacheTtl);
+            return this;
+        }
+
+        /** See {@link RosServerOptions#orphanGrace()}. */
+        public Builder orphanGrace(Duration orphanGrace) {
+            this.orphanGrace = T.checkDuration("orphanGrace", orphanGrace);
             return this;
         }
 

@@ -37,6 +37,13 @@ public final class RosServerStats {
     private final long discardedResults;
     private final long queueDepth;
     private final long executing;
+    private final long cacheHits;
+    private final long joined;
+    private final long keyConflicts;
+    private final long cacheEvictions;
+    private final long cacheEntries;
+    private final long cacheBytes;
+    private final long orphansKept;
     private final StatusCounts failed;
     private final LatencyStats queueWait;
     private final LatencyStats execution;
@@ -56,6 +63,13 @@ public final class RosServerStats {
         this.discardedResults = stats.get("discardedResults");
         this.queueDepth = stats.get("queueDepth");
         this.executing = stats.get("executing");
+        this.cacheHits = stats.get("cacheHits");
+        this.joined = stats.get("joined");
+        this.keyConflicts = stats.get("keyConflicts");
+        this.cacheEvictions = stats.get("cacheEvictions");
+        this.cacheEntries = stats.get("cacheEntries");
+        this.cacheBytes = stats.get("cacheBytes");
+        this.orphansKept = stats.get("orphansKept");
         this.failed = new StatusCounts(stats, "failed");
         this.queueWait = new LatencyStats(stats, "queueWait");
         this.execution = new LatencyStats(stats, "execution");
@@ -148,6 +162,41 @@ public final class RosServerStats {
         return completed;
     }
 
+    /** Requests with an identity key answered from the result cache, without running. */
+    public long cacheHits() {
+        return cacheHits;
+    }
+
+    /** Requests with an identity key that joined an equal request already queued or running. */
+    public long joined() {
+        return joined;
+    }
+
+    /** Requests whose identity key was held by a different payload; they ran on their own. */
+    public long keyConflicts() {
+        return keyConflicts;
+    }
+
+    /** Results the cache dropped for its bounds or their time to live. */
+    public long cacheEvictions() {
+        return cacheEvictions;
+    }
+
+    /** Results in the cache now. */
+    public long cacheEntries() {
+        return cacheEntries;
+    }
+
+    /** Bytes of results in the cache now. */
+    public long cacheBytes() {
+        return cacheBytes;
+    }
+
+    /** Requests with an identity key kept queued after their caller went away (orphan grace). */
+    public long orphansKept() {
+        return orphansKept;
+    }
+
     /** Outcomes that found no caller any more. */
     public long discardedResults() {
         return discardedResults;
@@ -204,6 +253,20 @@ public final class RosServerStats {
                 + completed
                 + ", discardedResults="
                 + discardedResults
+                + ", cacheHits="
+                + cacheHits
+                + ", joined="
+                + joined
+                + ", keyConflicts="
+                + keyConflicts
+                + ", cacheEvictions="
+                + cacheEvictions
+                + ", cacheEntries="
+                + cacheEntries
+                + ", cacheBytes="
+                + cacheBytes
+                + ", orphansKept="
+                + orphansKept
                 + ", queueDepth="
                 + queueDepth
                 + ", executing="

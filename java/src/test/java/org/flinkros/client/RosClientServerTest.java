@@ -85,6 +85,43 @@ class RosClientServerTest {
     }
 
     @Test
+    void keyedCallsOfTheSameRequestRunOnceAcrossTwoInstances() throws Exception {
+        try (ServingThread a = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
+                ServingThread b = ServingThread.echo(RosServer.start(RosServerOptions.defaults()));
+                // With two instances, a load factor of 2 never turns a key away from its instance
+                // (the bounded loads have their own tests): every repeat finds its result.
+                RosClient client =
+                        RosClient.create(
+                                RosClientOptions.builder().affinityLoadFactor(2.0).build())) {
+            client.updateEndpoints(Arrays.asList(a.endpoint(), b.endpoint()));
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 100; i++) {
+                    byte[] reply =
+                            client.call("echo", utf8("r" + i), null, IdentityKey.of(i))
+                                    .get(10, TimeUnit.SECONDS);
+                    assertThat(text(reply)).startsWith("r" + i + "|");
+                }
+            }
+            // Deterministic by content: equal calls share one run, different ones do not.
+            for (int i = 0; i < 2; i++) {
+                client.call("echo", utf8("same"), null, IdentityKey.content())
+                        .get(10, TimeUnit.SECONDS);
+            }
+            assertThat(
+                            text(
+                                    client.call("echo", utf8("other"), null, IdentityKey.content())
+                                            .get(10, TimeUnit.SECONDS)))
+                    .startsWith("other|");
+            assertThat(a.served.get() + b.served.get()).as("distinct requests run").isEqualTo(102);
+            RosServerStats first = a.server.stats();
+            RosServerStats second = b.server.stats();
+            assertThat(first.cacheHits() + second.cacheHits()).isEqualTo(201);
+            assertThat(first.cacheEntries() + second.cacheEntries()).isEqualTo(102);
+            assertThat(first.cacheBytes()).isPositive();
+        }
+    }
+
+    @Test
     void resultsAndFailuresArrivingTogetherReachTheirOwnCallers() throws Exception {
         // Under load the runtime hands many outcomes to Java in one crossing: each must still
         // reach its own future, failures included.

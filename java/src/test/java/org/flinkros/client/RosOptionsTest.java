@@ -155,6 +155,7 @@ class RosOptionsTest {
                         .maxMessageBytes(1_000_004)
                         .loadBalancing(LoadBalancing.ROUND_ROBIN)
                         .transport(Transport.UNARY)
+                        .affinityLoadFactor(1.5)
                         .maxAttempts(5)
                         .retryBudgetRatio(0.35)
                         .retryMinPerSecond(11)
@@ -195,6 +196,10 @@ class RosOptionsTest {
                         .maxBatchSize(24)
                         .maxBatchDelay(Duration.ofNanos(24_500))
                         .batching("m", 26, Duration.ofNanos(27_000))
+                        .resultCacheMaxEntries(28)
+                        .resultCacheMaxBytes(29_000)
+                        .resultCacheTtl(Duration.ofMillis(30_030))
+                        .orphanGrace(Duration.ofMillis(31))
                         .tls(
                                 pki.resolve("instance.pem").toString(),
                                 pki.resolve("instance.key").toString())

@@ -57,8 +57,23 @@ public final class NativeClient {
      * Starts a call whose outcome arrives through {@code call}; a timeout of 0 means the client's
      * default. Returns the call's id for {@link #abort}; throws {@code RosException} when closed.
      */
-    public long call(String method, byte[] payload, long timeoutMillis, PendingCall call) {
-        return handle.apply(pointer -> clientCall(pointer, method, payload, timeoutMillis, call));
+    public long call(
+            String method,
+            byte[] payload,
+            long timeoutMillis,
+            byte[] identityKey,
+            boolean contentKey,
+            PendingCall call) {
+        return handle.apply(
+                pointer ->
+                        clientCall(
+                                pointer,
+                                method,
+                                payload,
+                                timeoutMillis,
+                                identityKey,
+                                contentKey,
+                                call));
     }
 
     /** Aborts a call whose future was cancelled; nothing when the client is closed. */
@@ -98,7 +113,13 @@ public final class NativeClient {
     private static native String[] clientEndpoints(long handle);
 
     private static native long clientCall(
-            long handle, String method, byte[] payload, long timeoutMillis, PendingCall call);
+            long handle,
+            String method,
+            byte[] payload,
+            long timeoutMillis,
+            byte[] identityKey,
+            boolean contentKey,
+            PendingCall call);
 
     private static native void clientAbort(long handle, long callId);
 

@@ -59,7 +59,7 @@ public final class RosMetrics {
 
     /**
      * Registers an instance's metrics: queue depth, refusals, cancellations, queue wait and
-     * execution time, batch sizes.
+     * execution time, batch sizes, and the result cache and single flight of keyed requests.
      */
     public static void registerServer(
             MetricGroup parent, Supplier<RosServerStats> stats, Histogram batchSizes) {
@@ -77,6 +77,13 @@ public final class RosMetrics {
         gauge(group, "expired", snapshot, RosServerStats::expiredQueued);
         gauge(group, "completed", snapshot, RosServerStats::completed);
         gauge(group, "discardedResults", snapshot, RosServerStats::discardedResults);
+        gauge(group, "cacheHits", snapshot, RosServerStats::cacheHits);
+        gauge(group, "joined", snapshot, RosServerStats::joined);
+        gauge(group, "keyConflicts", snapshot, RosServerStats::keyConflicts);
+        gauge(group, "cacheEvictions", snapshot, RosServerStats::cacheEvictions);
+        gauge(group, "cacheEntries", snapshot, RosServerStats::cacheEntries);
+        gauge(group, "cacheBytes", snapshot, RosServerStats::cacheBytes);
+        gauge(group, "orphansKept", snapshot, RosServerStats::orphansKept);
         failures(group, snapshot, RosServerStats::failed);
         group.histogram(
                 "queueWaitMicros", new LatencyHistogram(snapshot, RosServerStats::queueWait));

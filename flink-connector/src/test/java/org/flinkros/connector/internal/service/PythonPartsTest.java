@@ -145,7 +145,14 @@ class PythonPartsTest {
                     "completed",
                     "discardedResults",
                     "queueDepth",
-                    "executing"
+                    "executing",
+                    "cacheHits",
+                    "joined",
+                    "keyConflicts",
+                    "cacheEvictions",
+                    "cacheEntries",
+                    "cacheBytes",
+                    "orphansKept"
                 }) {
             stats.put(name, value);
         }

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from services import Square, floats, unfloats
 
-from flinkros import Client, Instance, RosError, StatusCode
+from flinkros import Client, Instance, RosError, StatusCode, content_key
 
 
 def serve(service=None, **kwargs):
@@ -216,6 +216,24 @@ def test_stats_carry_every_name_the_java_side_reads():
     for name in ["admitted", "dispatched", "batches", "completed", "queueDepth", "executing"]:
         assert name in stats
     assert stats["failed.INTERNAL"] == 0 and stats["execution.count"] == 1
+
+
+def test_keyed_calls_run_once_and_replays_come_from_the_cache():
+    model = Square()
+    with serve(model) as instance, client_of(instance) as client:
+        first = client.call("square", floats([3.0]), key="record-1")
+        again = client.call("square", floats([3.0]), key=b"record-1")
+        # The same key with another payload runs on its own.
+        other = client.call("square", floats([4.0]), key="record-1")
+        by_content = [
+            client.call("square", floats([5.0]), key=content_key("square", floats([5.0])))
+            for _ in range(2)
+        ]
+        stats = instance.stats()
+    assert first == again and unfloats(other) == [16.0]
+    assert unfloats(by_content[0]) == unfloats(by_content[1]) == [25.0]
+    assert model.seen == [3.0, 4.0, 5.0]
+    assert (stats["cacheHits"], stats["keyConflicts"], stats["dispatched"]) == (2, 1, 3)
 
 
 def test_a_bad_option_fails_the_start_and_closes_the_service():

@@ -72,18 +72,22 @@ impl Client {
 
     /// Calls `method` with `payload` and returns its result; raises `flinkros.RosError`.
     /// `timeout` in seconds covers waiting, attempts and retries (default: the client's).
-    #[pyo3(signature = (method, payload, timeout = None))]
+    /// `key`: the request's identity key (empty: none), see the client's `call`.
+    #[pyo3(signature = (method, payload, timeout = None, key = None))]
     fn call<'py>(
         &self,
         py: Python<'py>,
         method: &str,
         payload: PyBackedBytes,
         timeout: Option<f64>,
+        key: Option<PyBackedBytes>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let timeout = timeout_of(timeout)?;
         let payload = Bytes::copy_from_slice(&payload);
+        let key = key.map_or_else(Bytes::new, |key| Bytes::copy_from_slice(&key));
         let runtime = runtime()?;
-        let result = py.detach(|| runtime.block_on(self.client.call(method, payload, timeout)));
+        let result =
+            py.detach(|| runtime.block_on(self.client.call_keyed(method, payload, timeout, key)));
         match result {
             Ok(bytes) => Ok(PyBytes::new(py, &bytes)),
             Err(error) => Err(errors::to_py(py, &error)),
@@ -132,4 +136,14 @@ impl Client {
     fn close(&self) {
         self.client.close();
     }
+}
+
+/// The identity key made from a call itself: SHA-256 of its method and payload.
+#[pyfunction]
+pub(crate) fn content_key<'py>(
+    py: Python<'py>,
+    method: &str,
+    payload: PyBackedBytes,
+) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &ros_core::content_key(method, &payload))
 }

@@ -32,6 +32,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<client::Client>()?;
     module.add_function(wrap_pyfunction!(runtime::init_logging, module)?)?;
     module.add_function(wrap_pyfunction!(errors::status_codes, module)?)?;
+    module.add_function(wrap_pyfunction!(client::content_key, module)?)?;
     module.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

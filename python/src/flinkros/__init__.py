@@ -20,7 +20,7 @@ and for serving outside Flink), and :class:`Client` calls one.
 
 from flinkros import codecs
 from flinkros._native import VERSION as __version__
-from flinkros.client import Client
+from flinkros.client import Client, content_key
 from flinkros.errors import RosError, StatusCode
 from flinkros.instance import Instance
 from flinkros.service import Context, Service, batch_method, method
@@ -34,5 +34,6 @@ __all__ = [
     "StatusCode",
     "batch_method",
     "codecs",
+    "content_key",
     "method",
 ]

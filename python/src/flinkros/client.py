@@ -15,6 +15,12 @@
 from flinkros import _native
 
 
+def content_key(method, payload):
+    """The identity key made from a call itself (SHA-256 of method and payload), for a
+    deterministic method: equal calls share one execution and one cached result."""
+    return _native.content_key(method, payload)
+
+
 class Client:
     """Calls a service's instances (``host:port`` each) with the Java client's balancing,
     retries, deadlines and backpressure. ``options`` are client options by name (those of the
@@ -30,9 +36,16 @@ class Client:
             given["principal"] = principal
         self._native = _native.Client(list(endpoints), sorted(given.items()))
 
-    def call(self, method, payload, timeout=None):
-        """The result of ``method`` on ``payload`` (``bytes``); ``timeout`` in seconds."""
-        return self._native.call(method, payload, timeout)
+    def call(self, method, payload, timeout=None, key=None):
+        """The result of ``method`` on ``payload`` (``bytes``); ``timeout`` in seconds.
+
+        ``key`` is the request's identity (``bytes`` or ``str``, e.g. a record id; or
+        :func:`content_key` for a deterministic method): requests of one method with the same key
+        and payload run once on an instance, later ones joining it or answered from its result
+        cache, and keyed calls go to the instance their key hashes to."""
+        if isinstance(key, str):
+            key = key.encode()
+        return self._native.call(method, payload, timeout, key)
 
     def call_all(self, method, payloads, timeout=None):
         """Calls ``method`` once per payload, many at a time; the outcomes in order, each

@@ -277,7 +277,7 @@ pub(crate) fn pick_keyed(
         .map(|(_, index)| &members[*index])
         .find(|member| {
             recent.load(&member.address) < bound
-                && candidates.iter().any(|c| c.address == member.address)
+                && candidates.iter().any(|c| std::ptr::eq(*c, *member))
         })
         // Unreachable: the loads of the candidates sum to less than their number times the bound.
         .unwrap_or(candidates[0])

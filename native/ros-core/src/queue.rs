@@ -366,6 +366,15 @@ impl State {
         }
     }
 
+    /// The payload digest of keyed request `id`, queued or running.
+    fn digest_of(&self, id: u64) -> Option<PayloadDigest> {
+        let keyed = match self.queued.get(&id) {
+            Some(queued) => queued.keyed.as_ref(),
+            None => self.executing.get(&id)?.keyed.as_ref(),
+        };
+        keyed.map(|keyed| keyed.digest)
+    }
+
     /// Removes queued request `id` for good, returning it.
     fn remove_queued(&mut self, id: u64) -> Option<Queued> {
         let queued = self.queued.remove(&id)?;
@@ -440,50 +449,35 @@ impl RequestQueue {
                 Err(()) => keyed = None,
             }
         }
-        if let Some(identity) = &keyed
-            && let Some(&id) = state.flights.get(&identity.key)
-        {
-            let ticket = state.next_id();
-            let follower = Follower {
-                ticket,
-                request_id: admission.request_id,
-                client_id: admission.client_id,
-                client_epoch: admission.client_epoch,
-                responder,
-            };
-            let joined = if let Some(queued) = state.queued.get_mut(&id) {
-                join(&mut queued.waiting, &queued.keyed, identity, follower).inspect(|_| {
+        let flight = keyed.as_ref().and_then(|identity| {
+            let id = *state.flights.get(&identity.key)?;
+            Some((id, state.digest_of(id) == Some(identity.digest)))
+        });
+        match flight {
+            Some((id, true)) => {
+                let ticket = state.next_id();
+                let follower = Follower {
+                    ticket,
+                    request_id: admission.request_id,
+                    client_id: admission.client_id,
+                    client_epoch: admission.client_epoch,
+                    responder,
+                };
+                if let Some(queued) = state.queued.get_mut(&id) {
                     queued.orphaned_until = None;
                     queued.admission.deadline =
                         later_deadline(queued.admission.deadline, admission.deadline);
-                })
-            } else if let Some(running) = state.executing.get_mut(&id) {
-                join(&mut running.waiting, &running.keyed, identity, follower)
-            } else {
-                Err(follower)
-            };
-            match joined {
-                Ok(()) => {
-                    state.followers.insert(ticket, id);
-                    state.stats.joined += 1;
-                    return Ok(ticket);
+                    queued.waiting.followers.push(follower);
+                } else if let Some(running) = state.executing.get_mut(&id) {
+                    running.waiting.followers.push(follower);
                 }
-                Err(follower) => {
-                    // The key is held by a different payload: run this one on its own.
-                    state.stats.key_conflicts += 1;
-                    return self.enqueue(
-                        state,
-                        Admission {
-                            request_id: follower.request_id,
-                            client_id: follower.client_id,
-                            client_epoch: follower.client_epoch,
-                            ..admission
-                        },
-                        follower.responder,
-                        None,
-                    );
-                }
+                state.followers.insert(ticket, id);
+                state.stats.joined += 1;
+                return Ok(ticket);
             }
+            // The key is held by a different payload: this one runs on its own.
+            Some((_, false)) => keyed = None,
+            None => {}
         }
         if keyed.is_none() && !admission.identity_key.is_empty() {
             state.stats.key_conflicts += 1;
@@ -855,23 +849,6 @@ impl RequestQueue {
             execution: self.execution.snapshot(),
             ..state.stats.clone()
         }
-    }
-}
-
-/// Adds `follower` to the callers of a request with identity `existing` if it is the same request
-/// (same payload digest); gives it back if the key is held by a different payload.
-fn join(
-    waiting: &mut Waiting,
-    existing: &Option<Keyed>,
-    identity: &Keyed,
-    follower: Follower,
-) -> Result<(), Follower> {
-    match existing {
-        Some(existing) if existing.digest == identity.digest => {
-            waiting.followers.push(follower);
-            Ok(())
-        }
-        _ => Err(follower),
     }
 }
 

@@ -17,6 +17,8 @@ import org.flinkros.client.ServiceTokens;
 import org.flinkros.connector.internal.ConfigurationChecks;
 import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.LocalClusterSlots;
+import org.flinkros.connector.internal.discovery.DirectoryLookup;
+import org.flinkros.connector.internal.discovery.DirectoryOperatorFactory;
 import org.flinkros.connector.internal.service.RosServiceSource;
 
 import org.apache.flink.annotation.PublicEvolving;
@@ -26,6 +28,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.streaming.api.datastream.DataStreamSource;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -72,6 +75,15 @@ public final class RosServices {
      *     configuration does not offer, naming the missing resource
      */
     public static RosService add(StreamExecutionEnvironment env, RosDescriptor descriptor) {
+        // Made now and carried by the job graph to both sides: instances refuse calls without it.
+        return add(env, descriptor, ServiceTokens.generate());
+    }
+
+    /**
+     * Adds a service whose callers hold {@code token}: a shared service, which other jobs call by
+     * name (see {@link RosServe}).
+     */
+    static RosService add(StreamExecutionEnvironment env, RosDescriptor descriptor, String token) {
         descriptor = withJobPythonExecutable(env, descriptor);
         boolean gpusChecked =
                 ConfigurationChecks.checkGpus(
@@ -104,8 +116,6 @@ public final class RosServices {
             LocalClusterSlots.reserveForService(env, descriptor.parallelism());
         }
         String serviceId = UUID.randomUUID().toString();
-        // Made now and carried by the job graph to both sides: instances refuse calls without it.
-        String token = ServiceTokens.generate();
         AtomicInteger clientOperators = new AtomicInteger();
         SlotSharingGroup group = descriptor.slotSharingGroup();
         String name = "RpcOperatorService: " + descriptor.name();
@@ -121,7 +131,18 @@ public final class RosServices {
                 .uid(descriptor.uid())
                 .setParallelism(descriptor.parallelism())
                 .slotSharingGroup(group);
-        FlinkInternals.addWithoutConsumer(env, instances);
+        // Chained to the instances, for its coordinator: tasks of the job without a coordinator
+        // of their own (SQL functions) find the service through it by name.
+        SingleOutputStreamOperator<Void> directory =
+                instances
+                        .transform(
+                                "ROS directory",
+                                Types.VOID,
+                                new DirectoryOperatorFactory(serviceId, descriptor.name(), token))
+                        .uid(DirectoryLookup.uid(descriptor.name()))
+                        .setParallelism(descriptor.parallelism())
+                        .slotSharingGroup(group);
+        FlinkInternals.addWithoutConsumer(env, directory);
 
         return new RosService(
                 serviceId,

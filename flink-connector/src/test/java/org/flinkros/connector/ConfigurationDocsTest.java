@@ -15,6 +15,9 @@ package org.flinkros.connector;
 
 import org.flinkros.client.RosClientOptions;
 import org.flinkros.client.RosServerOptions;
+import org.flinkros.connector.sql.RosModelProviderFactory;
+
+import org.apache.flink.configuration.ConfigOption;
 
 import org.junit.jupiter.api.Test;
 
@@ -137,6 +140,27 @@ class ConfigurationDocsTest {
                     }
                     assertThat(shown).as("default of %s", option).isEqualTo(text);
                 });
+    }
+
+    @Test
+    void theModelTableMatchesTheModelProviderOptions() throws Exception {
+        Map<String, String> documented = table("## SQL models");
+        RosModelProviderFactory factory = new RosModelProviderFactory();
+        Set<ConfigOption<?>> options = new java.util.HashSet<>(factory.optionalOptions());
+        options.addAll(factory.requiredOptions());
+        Set<String> keys = new TreeSet<>();
+        for (ConfigOption<?> option : options) {
+            keys.add(option.key());
+            String text = documented.get(option.key());
+            if (factory.requiredOptions().contains(option)) {
+                assertThat(text).as("default of %s", option.key()).isEqualTo("(required)");
+            } else if (option.hasDefaultValue()) {
+                assertThat(text)
+                        .as("default of %s", option.key())
+                        .isEqualTo(render(option.defaultValue()));
+            }
+        }
+        assertThat(documented.keySet()).containsExactlyInAnyOrderElementsOf(keys);
     }
 
     /** The public setters of a builder: the options it has. */

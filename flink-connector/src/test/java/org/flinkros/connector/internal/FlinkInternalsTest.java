@@ -13,10 +13,13 @@
  */
 package org.flinkros.connector.internal;
 
+import org.flinkros.connector.internal.discovery.DirectoryLookup;
+
 import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.runtime.checkpoint.CheckpointCoordinator;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.executiongraph.failover.ExecutionFailureHandler;
+import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.jobgraph.tasks.TaskOperatorEventGateway;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.operators.coordination.CoordinationResponse;
@@ -112,6 +115,34 @@ class FlinkInternalsTest {
     }
 
     @Test
+    void theDirectoryOperatorIdIsTheOneFlinkGivesItsUid() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        org.flinkros.connector.RosServices.add(
+                env,
+                org.flinkros.connector.RosDescriptor.builder("named", (method, payload) -> payload)
+                        .build());
+        List<OperatorID> operators = new java.util.ArrayList<>();
+        for (org.apache.flink.runtime.jobgraph.JobVertex vertex :
+                env.getStreamGraph().getJobGraph().getVertices()) {
+            for (org.apache.flink.runtime.OperatorIDPair pair : vertex.getOperatorIDs()) {
+                operators.add(pair.getGeneratedOperatorID());
+            }
+        }
+        assertThat(operators).contains(DirectoryLookup.operatorId("named"));
+        assertThat(operators).doesNotContain(DirectoryLookup.operatorId("other"));
+    }
+
+    @Test
+    void aFunctionOutsideAStreamingTaskIsToldWhichFlinkVersionsWork() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () ->
+                                FlinkInternals.coordinatorRequests(
+                                        new org.apache.flink.table.functions.FunctionContext(null)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(FlinkInternals.TESTED_VERSIONS);
+    }
+
+    @Test
     void onlyTheAdapterUsesFlinksInternalHelpers() {
         JavaClasses classes =
                 new ClassFileImporter()
@@ -123,6 +154,7 @@ class FlinkInternalsTest {
                         DescriptiveStatisticsHistogram.class,
                         CheckpointCoordinator.class,
                         TaskOperatorEventGateway.class,
+                        org.apache.flink.runtime.execution.Environment.class,
                         SuppressRestartsException.class,
                         InstantiationUtil.class);
         for (Class<?> internal : internals) {

@@ -44,7 +44,7 @@ public final class TestModel extends TypedRpcOperator {
     public static final class InstanceCrash extends Error {
         private static final long serialVersionUID = 1L;
 
-        InstanceCrash(String message) {
+        public InstanceCrash(String message) {
             super(message);
         }
     }

@@ -17,6 +17,7 @@ import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
 import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.StallWarnings;
+import org.flinkros.connector.internal.discovery.EndpointPolls;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.discovery.ServiceRegistry;
 import org.flinkros.connector.internal.discovery.ServiceState;
@@ -75,8 +76,8 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     /** Sends cancels for failed attempts; made on the first failure. */
     @Nullable private RosClient canceller;
 
-    @GuardedBy("this")
-    private final List<CompletableFuture<CoordinationResponse>> waitingPolls = new ArrayList<>();
+    private final EndpointPolls polls =
+            new EndpointPolls(LONG_POLL_MILLIS, EndpointsRequest::reply);
 
     @GuardedBy("this")
     private final Set<Integer> finished = new HashSet<>();
@@ -106,7 +107,7 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     @Override
     public void start() {
         service = ServiceRegistry.acquire(serviceId, serviceName);
-        service.addEndpointListener(clientOperator, this::answerWaitingPolls);
+        service.addEndpointListener(clientOperator, polls::answerAll);
         long now = System.nanoTime();
         synchronized (this) {
             for (int subtask = 0; subtask < context.currentParallelism(); subtask++) {
@@ -172,45 +173,14 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
         ServiceState state = service;
         if (state != null) {
             state.removeEndpointListener(clientOperator);
-            answerWaitingPolls(state.snapshot());
+            polls.answerAll(state.snapshot());
             ServiceRegistry.release(state);
             service = null;
         }
     }
 
-    /** Answers every waiting poll; called on endpoint changes, from the enumerator's thread. */
-    private void answerWaitingPolls(EndpointSnapshot snapshot) {
-        List<CompletableFuture<CoordinationResponse>> polls;
-        synchronized (this) {
-            polls = new ArrayList<>(waitingPolls);
-            waitingPolls.clear();
-        }
-        CoordinationResponse reply = EndpointsRequest.reply(snapshot);
-        for (CompletableFuture<CoordinationResponse> poll : polls) {
-            poll.complete(reply);
-        }
-    }
-
     private CompletableFuture<CoordinationResponse> poll(EndpointsRequest request) {
-        ServiceState state = service;
-        CompletableFuture<CoordinationResponse> reply = new CompletableFuture<>();
-        synchronized (this) {
-            // Checked under the lock that answerWaitingPolls drains, so no change is missed.
-            EndpointSnapshot current = state.snapshot();
-            if (current.version() != request.knownVersion) {
-                return CompletableFuture.completedFuture(EndpointsRequest.reply(current));
-            }
-            waitingPolls.add(reply);
-        }
-        CompletableFuture.delayedExecutor(LONG_POLL_MILLIS, TimeUnit.MILLISECONDS)
-                .execute(
-                        () -> {
-                            synchronized (this) {
-                                waitingPolls.remove(reply);
-                            }
-                            reply.complete(EndpointsRequest.reply(state.snapshot()));
-                        });
-        return reply;
+        return polls.poll(service, request.knownVersion);
     }
 
     @Override

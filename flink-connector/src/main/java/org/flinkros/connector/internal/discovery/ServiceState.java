@@ -45,9 +45,14 @@ public final class ServiceState {
         void onEndpoints(EndpointSnapshot snapshot);
     }
 
-    /** The service's enumerator: told when the number of finished client operators changes. */
+    /**
+     * The service's enumerator: told when the number of finished client operators changes, or of
+     * callers that announce themselves when they run (SQL functions, which the job graph does not
+     * count).
+     */
     public interface ServiceListener {
-        void onClientsDone(int finishedClientOperators, boolean anyCheckpointing);
+        void onClientsDone(
+                int finishedClientOperators, int announcedCallers, boolean anyCheckpointing);
     }
 
     private final String serviceId;
@@ -67,6 +72,9 @@ public final class ServiceState {
 
     @GuardedBy("this")
     private final Map<String, Boolean> finishedClients = new HashMap<>();
+
+    @GuardedBy("this")
+    private final Set<String> announcedCallers = new HashSet<>();
 
     @GuardedBy("this")
     private ServiceListener serviceListener;
@@ -187,6 +195,14 @@ public final class ServiceState {
         changeClients(finished -> finished.remove(clientOperator) != null);
     }
 
+    /**
+     * A caller that the job graph does not count runs (a SQL function's operator); the service ends
+     * only once it has finished too ({@link #clientFinished}).
+     */
+    public void callerAnnounced(String caller) {
+        changeClients(finished -> announcedCallers.add(caller));
+    }
+
     private interface ClientChange {
         boolean apply(Map<String, Boolean> finished);
     }
@@ -194,6 +210,7 @@ public final class ServiceState {
     private void changeClients(ClientChange change) {
         ServiceListener listener;
         int finished;
+        int announced;
         boolean anyCheckpointing;
         synchronized (this) {
             if (!change.apply(finishedClients)) {
@@ -201,10 +218,11 @@ public final class ServiceState {
             }
             listener = serviceListener;
             finished = finishedClients.size();
+            announced = announcedCallers.size();
             anyCheckpointing = finishedClients.containsValue(true);
         }
         if (listener != null) {
-            listener.onClientsDone(finished, anyCheckpointing);
+            listener.onClientsDone(finished, announced, anyCheckpointing);
         }
     }
 
@@ -213,13 +231,15 @@ public final class ServiceState {
     /** The enumerator attaches; it is told the current client state at once. */
     public void attachService(ServiceListener listener) {
         int finished;
+        int announced;
         boolean anyCheckpointing;
         synchronized (this) {
             serviceListener = listener;
             finished = finishedClients.size();
+            announced = announcedCallers.size();
             anyCheckpointing = finishedClients.containsValue(true);
         }
-        listener.onClientsDone(finished, anyCheckpointing);
+        listener.onClientsDone(finished, announced, anyCheckpointing);
     }
 
     /** The enumerator detaches (it closes). */

@@ -52,9 +52,12 @@ import java.util.concurrent.TimeUnit;
  * away; without checkpointing (and in BATCH mode) at once.
  */
 @Internal
-final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoState> {
+public final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoState> {
     private static final Logger LOG = LoggerFactory.getLogger(RosServiceEnumerator.class);
     static final long LIVENESS_CHECK_MILLIS = 100;
+
+    /** The enumerator's metric with the live instances' {@code host:port}, comma-separated. */
+    public static final String ENDPOINTS_METRIC = "rosEndpoints";
 
     private final SplitEnumeratorContext<ServiceSplit> context;
     private final RosDescriptor descriptor;
@@ -94,10 +97,14 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
     public void start() {
         // A (re)started enumerator starts from nothing: instances announce themselves again.
         state.serviceStarted();
+        // What other jobs read through the REST API to find a shared service's instances.
+        context.metricGroup()
+                .gauge(ENDPOINTS_METRIC, () -> String.join(",", state.snapshot().endpoints()));
         if (expectedClientOperators == 0) {
             LOG.warn(
-                    "No data-plane operator calls RpcOperator service '{}'; it runs until the job"
-                            + " is cancelled.",
+                    "No DataStream operator of this job calls RpcOperator service '{}': it runs"
+                            + " until the job is cancelled, or, if ML_PREDICT queries of the job"
+                            + " call it, until they have all finished.",
                     serviceName);
         }
         state.attachService(listener);
@@ -212,12 +219,12 @@ final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit, NoStat
     }
 
     /** Called by client coordinators, from their threads. */
-    private void onClientsDone(int finishedClientOperators, boolean anyCheckpointing) {
+    private void onClientsDone(
+            int finishedClientOperators, int announcedCallers, boolean anyCheckpointing) {
         context.runInCoordinatorThread(
                 () -> {
-                    clientsDone =
-                            expectedClientOperators > 0
-                                    && finishedClientOperators >= expectedClientOperators;
+                    int callers = expectedClientOperators + announcedCallers;
+                    clientsDone = callers > 0 && finishedClientOperators >= callers;
                     clientsCheckpoint = anyCheckpointing;
                     if (!clientsDone) {
                         endAfterCheckpoint = -1;

@@ -70,13 +70,19 @@ class ServiceStateTest {
             state.clientFinished("op-a", true);
             // Attaching reports the state so far at once.
             state.attachService(
-                    (finished, checkpointing) -> events.add(finished + "/" + checkpointing));
+                    (finished, announced, checkpointing) ->
+                            events.add(finished + "/" + announced + "/" + checkpointing));
             state.clientFinished("op-b", false);
             state.clientFinished("op-b", false);
             state.clientResumed("op-a");
             state.clientResumed("op-a");
+            // A SQL caller announces itself once; the service then waits for it too.
+            state.callerAnnounced("sql:op-c");
+            state.callerAnnounced("sql:op-c");
+            state.clientFinished("sql:op-c", false);
 
-            assertThat(events).containsExactly("1/true", "2/true", "1/false");
+            assertThat(events)
+                    .containsExactly("1/0/true", "2/0/true", "1/0/false", "1/1/false", "2/1/false");
         } finally {
             ServiceRegistry.release(state);
         }

@@ -1,0 +1,50 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package org.flinkros.examples.sql;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The demo of ML_PREDICT over a shared service that runs as its own job, run as a user runs it:
+ * every review predicted, none failed.
+ */
+class SharedServiceDemoITCase {
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void predictsEveryReview() throws Exception {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            SharedServiceDemo.main(new String[] {"--records", "500"});
+        } finally {
+            System.setOut(original);
+        }
+        String output = captured.toString(StandardCharsets.UTF_8);
+        original.print(output);
+        String[] lines = output.trim().split("\n");
+        assertThat(lines[lines.length - 1])
+                .matches(
+                        "flink-ros shared-service demo: records=500 errors=0 accuracy=0\\.9[0-9]* wall=.*");
+    }
+}

@@ -106,6 +106,22 @@ public final class RosServe {
     }
 
     /**
+     * The token in {@code file}, which must exist: what callers of a shared service read.
+     *
+     * @throws IOException if the file does not exist or holds no valid token
+     */
+    public static String readToken(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(
+                    "token file "
+                            + file
+                            + " does not exist: give callers of a shared service the token file"
+                            + " its RosServe job was started with");
+        }
+        return tokenFrom(file);
+    }
+
+    /**
      * Runs a shared service: {@code --name <service> --operator <RpcOperator class with a public
      * no-argument constructor> --token-file <file>}, and optionally {@code --parallelism}, {@code
      * --cpu-cores}, {@code --task-heap-mb} and {@code --gpus}.

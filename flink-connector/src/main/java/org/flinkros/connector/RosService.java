@@ -16,6 +16,8 @@ package org.flinkros.connector;
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
+import javax.annotation.Nullable;
+
 import java.io.Serializable;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +36,7 @@ public final class RosService implements Serializable {
     private final int maxMessageBytes;
     private final String token;
     private final AtomicInteger clientOperators;
+    @Nullable private final String sharedRestUrl;
 
     RosService(
             String serviceId,
@@ -42,12 +45,48 @@ public final class RosService implements Serializable {
             int maxMessageBytes,
             String token,
             AtomicInteger clientOperators) {
+        this(serviceId, name, parallelism, maxMessageBytes, token, clientOperators, null);
+    }
+
+    private RosService(
+            String serviceId,
+            String name,
+            int parallelism,
+            int maxMessageBytes,
+            String token,
+            AtomicInteger clientOperators,
+            @Nullable String sharedRestUrl) {
         this.serviceId = Objects.requireNonNull(serviceId);
         this.name = Objects.requireNonNull(name);
         this.parallelism = parallelism;
         this.maxMessageBytes = maxMessageBytes;
         this.token = Objects.requireNonNull(token);
         this.clientOperators = clientOperators;
+        this.sharedRestUrl = sharedRestUrl;
+    }
+
+    /**
+     * A shared service of the cluster at {@code restUrl}, which its callers hold {@code token} for.
+     */
+    static RosService shared(String name, String restUrl, String token) {
+        return new RosService(
+                "shared:" + name + ":" + java.util.UUID.randomUUID(),
+                name,
+                0,
+                Integer.MAX_VALUE,
+                token,
+                new AtomicInteger(),
+                restUrl);
+    }
+
+    /**
+     * The REST address of the cluster whose job runs this shared service; null for a service of
+     * this job.
+     */
+    @Internal
+    @Nullable
+    public String sharedRestUrl() {
+        return sharedRestUrl;
     }
 
     /** The service's name. */
@@ -60,12 +99,15 @@ public final class RosService implements Serializable {
         return serviceId;
     }
 
-    /** How many instances the service runs. */
+    /** How many instances the service runs; 0 for a shared service (its own job decides). */
     public int parallelism() {
         return parallelism;
     }
 
-    /** The largest request or response the service's instances accept, in bytes. */
+    /**
+     * The largest request or response the service's instances accept, in bytes; for a shared
+     * service not known here ({@link Integer#MAX_VALUE}: the client's own limit applies).
+     */
     public int maxMessageBytes() {
         return maxMessageBytes;
     }

@@ -35,6 +35,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -151,6 +153,20 @@ public final class RosServices {
                 descriptor.maxMessageBytes(),
                 token,
                 clientOperators);
+    }
+
+    /**
+     * A shared service to call from this job: one that runs as its own job in the cluster whose
+     * REST API is at {@code restUrl} (started with {@link RosServe}), found by name. Call it with
+     * {@link RosAsyncDataStream} as a service of this job; its instances are looked up every 2 s
+     * and calls follow them when they move or restart.
+     *
+     * @param tokenFile the file with the service's token (the one given to {@link RosServe})
+     * @throws IOException if the token file cannot be read or holds no valid token
+     */
+    public static RosService shared(String name, String restUrl, Path tokenFile)
+            throws IOException {
+        return RosService.shared(name, restUrl, RosServe.readToken(tokenFile));
     }
 
     /**

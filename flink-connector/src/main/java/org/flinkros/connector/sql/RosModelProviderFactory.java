@@ -177,12 +177,8 @@ public final class RosModelProviderFactory implements ModelProviderFactory {
                                                         + " (the one given to "
                                                         + RosServe.class.getSimpleName()
                                                         + ")."));
-        if (!Paths.get(file).toFile().isFile()) {
-            throw new ValidationException(
-                    "Model " + model + ": token file '" + file + "' does not exist.");
-        }
         try {
-            return RosServe.tokenFrom(Paths.get(file));
+            return RosServe.readToken(Paths.get(file));
         } catch (IOException e) {
             throw new ValidationException("Model " + model + ": " + e.getMessage(), e);
         }

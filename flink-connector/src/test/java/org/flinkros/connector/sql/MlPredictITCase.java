@@ -17,6 +17,8 @@ import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
 import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
+import org.flinkros.connector.RosAsyncDataStream;
+import org.flinkros.connector.RosAsyncFunction;
 import org.flinkros.connector.RosDescriptor;
 import org.flinkros.connector.RosServe;
 import org.flinkros.connector.RosServices;
@@ -39,11 +41,13 @@ import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
+import org.apache.flink.util.CloseableIterator;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -56,6 +60,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -138,6 +144,31 @@ class MlPredictITCase {
         JobClient job = env.executeAsync("ml-predict " + sinkId);
         job.getJobExecutionResult().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         return job.getJobID();
+    }
+
+    /** Calls the model with review {@code id}'s text, as a DataStream caller would. */
+    private static final class Shout implements RosAsyncFunction<Long, String> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public void asyncInvoke(Long id, RosClient client, ResultFuture<String> result) {
+            byte[] request =
+                    ("{\"id\": " + id + ", \"text\": \"review " + id + "\"}")
+                            .getBytes(StandardCharsets.UTF_8);
+            client.call("predict", request)
+                    .whenComplete(
+                            (reply, error) -> {
+                                if (error != null) {
+                                    result.completeExceptionally(error);
+                                    return;
+                                }
+                                String json = new String(reply, StandardCharsets.UTF_8);
+                                int start = json.indexOf("\"shout\":\"") + 9;
+                                result.complete(
+                                        Collections.singleton(
+                                                json.substring(start, json.indexOf('"', start))));
+                            });
+        }
     }
 
     private static String get(URI rest, String path) throws Exception {
@@ -255,6 +286,24 @@ class MlPredictITCase {
             assertThat(Clusters.serviceAttempts(Clusters.graph(cluster, service.getJobID())))
                     .as("instance 0 of the shared service restarted while serving")
                     .contains(1);
+
+            // A DataStream job of the cluster calls the same service by name.
+            StreamExecutionEnvironment streamEnv = environment();
+            List<String> shouts = new ArrayList<>();
+            try (CloseableIterator<String> results =
+                    RosAsyncDataStream.builder(
+                                    streamEnv.fromSequence(1, 100),
+                                    RosServices.shared(
+                                            "shared-scorer",
+                                            cluster.getRestAddress().get().toString(),
+                                            tokenFile),
+                                    new Shout())
+                            .outputType(Types.STRING)
+                            .build()
+                            .executeAndCollect("datastream caller")) {
+                results.forEachRemaining(shouts::add);
+            }
+            assertThat(shouts).hasSize(100).contains("REVIEW 1", "REVIEW 100");
 
             // Whoever can read the REST API finds the instances but not the token, and calls
             // without it are refused.

@@ -24,6 +24,8 @@ import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 
+import javax.annotation.Nullable;
+
 import java.time.Duration;
 
 /**
@@ -40,6 +42,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     private final String serviceId;
     private final String serviceName;
     private final String token;
+    @Nullable private final String sharedRestUrl;
     private final long timeoutMillis;
     private final int capacity;
     private final OutputMode outputMode;
@@ -57,6 +60,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
         this.adapter = adapter;
         this.serviceId = service.serviceId();
         this.serviceName = service.name();
+        this.sharedRestUrl = service.sharedRestUrl();
         this.token = token;
         this.timeoutMillis = timeout.toMillis();
         this.capacity = capacity;
@@ -85,7 +89,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     public OperatorCoordinator.Provider getCoordinatorProvider(
             String operatorName, OperatorID operatorID) {
         return new RosClientCoordinator.Provider(
-                operatorID, operatorName, serviceId, serviceName, token);
+                operatorID, operatorName, serviceId, serviceName, token, sharedRestUrl);
     }
 
     @Override

@@ -17,10 +17,12 @@ import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
 import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.StallWarnings;
+import org.flinkros.connector.internal.discovery.EndpointFollower;
 import org.flinkros.connector.internal.discovery.EndpointPolls;
 import org.flinkros.connector.internal.discovery.EndpointSnapshot;
 import org.flinkros.connector.internal.discovery.ServiceRegistry;
 import org.flinkros.connector.internal.discovery.ServiceState;
+import org.flinkros.connector.internal.discovery.SharedServiceFollower;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.jobgraph.OperatorID;
@@ -36,6 +38,7 @@ import org.slf4j.LoggerFactory;
 import javax.annotation.Nullable;
 import javax.annotation.concurrent.GuardedBy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -66,12 +69,20 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
      */
     static final long LONG_POLL_MILLIS = 3_000;
 
+    /** How often a shared service's instances are looked up. */
+    private static final Duration SHARED_REFRESH = Duration.ofSeconds(2);
+
     private final Context context;
     private final String operatorName;
     private final String serviceId;
     private final String serviceName;
     private final String token;
     private final String clientOperator;
+
+    /** Where a shared service is looked up; null for a service of this job. */
+    @Nullable private final String sharedRestUrl;
+
+    @Nullable private EndpointFollower sharedFollower;
 
     /** Sends cancels for failed attempts; made on the first failure. */
     @Nullable private RosClient canceller;
@@ -95,8 +106,10 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
             String operatorName,
             String serviceId,
             String serviceName,
-            String token) {
+            String token,
+            @Nullable String sharedRestUrl) {
         this.context = context;
+        this.sharedRestUrl = sharedRestUrl;
         this.operatorName = operatorName;
         this.serviceId = serviceId;
         this.serviceName = serviceName;
@@ -108,6 +121,23 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
     public void start() {
         service = ServiceRegistry.acquire(serviceId, serviceName);
         service.addEndpointListener(clientOperator, polls::answerAll);
+        if (sharedRestUrl != null) {
+            // Another job's enumerator knows the instances: look them up through the REST API.
+            ServiceState state = service;
+            sharedFollower = new SharedServiceFollower(sharedRestUrl, serviceName, SHARED_REFRESH);
+            sharedFollower.start(
+                    new EndpointFollower.Listener() {
+                        @Override
+                        public void onEndpoints(List<String> endpoints) {
+                            state.replaceEndpoints(endpoints);
+                        }
+
+                        @Override
+                        public void onFatal(Exception cause) {
+                            context.failJob(cause);
+                        }
+                    });
+        }
         long now = System.nanoTime();
         synchronized (this) {
             for (int subtask = 0; subtask < context.currentParallelism(); subtask++) {
@@ -159,6 +189,9 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
     @Override
     public void close() {
+        if (sharedFollower != null) {
+            sharedFollower.close();
+        }
         if (watchdog != null) {
             watchdog.shutdownNow();
         }
@@ -350,12 +383,16 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
         private final String serviceName;
         private final String token;
 
+        @Nullable private final String sharedRestUrl;
+
         public Provider(
                 OperatorID operatorId,
                 String operatorName,
                 String serviceId,
                 String serviceName,
-                String token) {
+                String token,
+                @Nullable String sharedRestUrl) {
+            this.sharedRestUrl = sharedRestUrl;
             this.operatorId = operatorId;
             this.operatorName = operatorName;
             this.serviceId = serviceId;
@@ -370,7 +407,8 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
 
         @Override
         public OperatorCoordinator create(Context context) {
-            return new RosClientCoordinator(context, operatorName, serviceId, serviceName, token);
+            return new RosClientCoordinator(
+                    context, operatorName, serviceId, serviceName, token, sharedRestUrl);
         }
     }
 }

@@ -113,6 +113,32 @@ public final class ServiceState {
         changeInstances(map -> map.keySet().retainAll(liveSubtasks));
     }
 
+    /**
+     * The instances are these {@code host:port}s: for a shared service, whose instances another
+     * job's enumerator knows and this job only looks up.
+     */
+    public void replaceEndpoints(List<String> endpoints) {
+        Map<Integer, Instance> found = new TreeMap<>();
+        for (String endpoint : endpoints) {
+            int colon = endpoint.lastIndexOf(':');
+            found.put(
+                    found.size(),
+                    new Instance(
+                            endpoint.substring(0, colon),
+                            Integer.parseInt(endpoint.substring(colon + 1)),
+                            endpoint));
+        }
+        changeInstances(
+                map -> {
+                    if (map.equals(found)) {
+                        return false;
+                    }
+                    map.clear();
+                    map.putAll(found);
+                    return true;
+                });
+    }
+
     /** The service (its enumerator) starts over: no instance yet, not ended. */
     public void serviceStarted() {
         synchronized (this) {

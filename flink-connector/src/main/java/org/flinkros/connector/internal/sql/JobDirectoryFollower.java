@@ -16,6 +16,7 @@ package org.flinkros.connector.internal.sql;
 import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.discovery.CallerRequest;
 import org.flinkros.connector.internal.discovery.DirectoryLookup;
+import org.flinkros.connector.internal.discovery.EndpointFollower;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.runtime.jobgraph.OperatorID;

@@ -18,6 +18,8 @@ import org.flinkros.client.RosClient;
 import org.flinkros.client.RosClientOptions;
 import org.flinkros.connector.internal.FlinkInternals;
 import org.flinkros.connector.internal.discovery.CallerRequest;
+import org.flinkros.connector.internal.discovery.EndpointFollower;
+import org.flinkros.connector.internal.discovery.SharedServiceFollower;
 import org.flinkros.connector.internal.metrics.RosMetrics;
 import org.flinkros.connector.sql.RosModelOptions;
 

@@ -11,9 +11,7 @@
  * See the License for the specific language governing permissions and
  * limitations under the License.
  */
-package org.flinkros.connector.internal.sql;
-
-import org.flinkros.connector.internal.discovery.SharedServiceLookup;
+package org.flinkros.connector.internal.discovery;
 
 import org.apache.flink.annotation.Internal;
 
@@ -33,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * every {@value #WARN_MILLIS} ms), so a caller of a service that is not running is never silent.
  */
 @Internal
-final class SharedServiceFollower implements EndpointFollower {
+public final class SharedServiceFollower implements EndpointFollower {
     private static final Logger LOG = LoggerFactory.getLogger(SharedServiceFollower.class);
     static final long WARN_MILLIS = 30_000;
 
@@ -44,7 +42,7 @@ final class SharedServiceFollower implements EndpointFollower {
     private List<String> last;
     private long lastWarn;
 
-    SharedServiceFollower(String restUrl, String serviceName, Duration interval) {
+    public SharedServiceFollower(String restUrl, String serviceName, Duration interval) {
         this.lookup = new SharedServiceLookup(restUrl, serviceName);
         this.serviceName = serviceName;
         this.interval = interval;

@@ -11,7 +11,7 @@
  * See the License for the specific language governing permissions and
  * limitations under the License.
  */
-package org.flinkros.connector.internal.sql;
+package org.flinkros.connector.internal.discovery;
 
 import org.apache.flink.annotation.Internal;
 
@@ -22,7 +22,7 @@ import java.util.List;
  * {@link Listener} of every change.
  */
 @Internal
-interface EndpointFollower extends AutoCloseable {
+public interface EndpointFollower extends AutoCloseable {
 
     /** Told of the service's endpoints, and of a failure that no retry mends. */
     interface Listener {

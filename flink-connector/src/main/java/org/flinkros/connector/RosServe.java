@@ -65,7 +65,7 @@ public final class RosServe {
      */
     public static RosService add(
             StreamExecutionEnvironment env, RosDescriptor descriptor, String token) {
-        return RosServices.add(env, descriptor, ServiceTokens.validate(token));
+        return RosServices.add(env, descriptor, ServiceTokens.validate(token), true);
     }
 
     /** Adds the service to {@code env} and submits the job without waiting for it to end. */

@@ -78,14 +78,18 @@ public final class RosServices {
      */
     public static RosService add(StreamExecutionEnvironment env, RosDescriptor descriptor) {
         // Made now and carried by the job graph to both sides: instances refuse calls without it.
-        return add(env, descriptor, ServiceTokens.generate());
+        return add(env, descriptor, ServiceTokens.generate(), false);
     }
 
     /**
-     * Adds a service whose callers hold {@code token}: a shared service, which other jobs call by
-     * name (see {@link RosServe}).
+     * Adds a service whose callers hold {@code token}; a shared one (see {@link RosServe}) is
+     * called by other jobs and runs until it is cancelled.
      */
-    static RosService add(StreamExecutionEnvironment env, RosDescriptor descriptor, String token) {
+    static RosService add(
+            StreamExecutionEnvironment env,
+            RosDescriptor descriptor,
+            String token,
+            boolean shared) {
         descriptor = withJobPythonExecutable(env, descriptor);
         boolean gpusChecked =
                 ConfigurationChecks.checkGpus(
@@ -125,7 +129,7 @@ public final class RosServices {
         // The source alone is the service's vertex ("Source: RpcOperatorService: <name>").
         DataStreamSource<Void> instances =
                 env.fromSource(
-                        new RosServiceSource(serviceId, token, descriptor, clientOperators),
+                        new RosServiceSource(serviceId, token, descriptor, clientOperators, shared),
                         WatermarkStrategy.noWatermarks(),
                         name,
                         Types.VOID);

@@ -153,7 +153,9 @@ public final class FlinkInternals {
 
     /**
      * Whether the task of a SQL function that is being closed ends because its input ended (not
-     * because it failed or was cancelled); false when that cannot be told.
+     * because it failed or was cancelled).
+     *
+     * @throws IllegalStateException naming the tested Flink versions if this cannot be told
      */
     public static boolean taskEndsNormally(FunctionContext functionContext) {
         try {
@@ -161,15 +163,18 @@ public final class FlinkInternals {
                     (Environment)
                             field(StreamingRuntimeContext.class, "taskEnvironment")
                                     .get(streamingContext(functionContext));
-            Object task = fieldOfType(environment.getClass(), Task.class).get(environment);
-            Object invokable = field(Task.class, "invokable").get(task);
+            Field taskField = fieldOfType(environment.getClass(), Task.class);
+            if (taskField == null) {
+                throw new NoSuchFieldException("no task in " + environment.getClass());
+            }
+            Object invokable = field(Task.class, "invokable").get(taskField.get(environment));
             if (!(invokable instanceof StreamTask)) {
-                return false;
+                throw new NoSuchFieldException("not a stream task: " + invokable);
             }
             StreamTask<?, ?> streamTask = (StreamTask<?, ?>) invokable;
             return !streamTask.isFailing() && !streamTask.isCanceled();
         } catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
+            throw unsupported("tell whether this function's task finished", e);
         }
     }
 

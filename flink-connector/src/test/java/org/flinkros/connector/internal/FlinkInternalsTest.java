@@ -140,6 +140,12 @@ class FlinkInternalsTest {
                                         new org.apache.flink.table.functions.FunctionContext(null)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(FlinkInternals.TESTED_VERSIONS);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () ->
+                                FlinkInternals.taskEndsNormally(
+                                        new org.apache.flink.table.functions.FunctionContext(null)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(FlinkInternals.TESTED_VERSIONS);
     }
 
     @Test

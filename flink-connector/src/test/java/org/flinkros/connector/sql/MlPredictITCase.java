@@ -44,6 +44,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.table.api.Table;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.functions.AsyncScalarFunction;
+import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
@@ -65,6 +67,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -146,27 +149,64 @@ class MlPredictITCase {
         return job.getJobID();
     }
 
+    /** Calls the model from a Table API function, through a {@link RosTableClient}. */
+    public static final class ShoutFunction extends AsyncScalarFunction {
+        private static final long serialVersionUID = 1L;
+        private final String service;
+        private transient RosTableClient client;
+
+        ShoutFunction(String service) {
+            this.service = service;
+        }
+
+        @Override
+        public void open(FunctionContext context) throws Exception {
+            client = RosTableClient.ofJobService(context, service, Duration.ofSeconds(60));
+        }
+
+        public void eval(CompletableFuture<String> result, Long id, String text) {
+            client.call("predict", request(id, text))
+                    .whenComplete(
+                            (reply, error) -> {
+                                if (error != null) {
+                                    result.completeExceptionally(error);
+                                } else {
+                                    result.complete(shoutOf(reply));
+                                }
+                            });
+        }
+
+        @Override
+        public void close() {
+            client.close();
+        }
+    }
+
+    private static byte[] request(long id, String text) {
+        return ("{\"id\": " + id + ", \"text\": \"" + text + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String shoutOf(byte[] reply) {
+        String json = new String(reply, StandardCharsets.UTF_8);
+        int start = json.indexOf("\"shout\":\"") + 9;
+        return json.substring(start, json.indexOf('"', start));
+    }
+
     /** Calls the model with review {@code id}'s text, as a DataStream caller would. */
     private static final class Shout implements RosAsyncFunction<Long, String> {
         private static final long serialVersionUID = 1L;
 
         @Override
         public void asyncInvoke(Long id, RosClient client, ResultFuture<String> result) {
-            byte[] request =
-                    ("{\"id\": " + id + ", \"text\": \"review " + id + "\"}")
-                            .getBytes(StandardCharsets.UTF_8);
-            client.call("predict", request)
+            client.call("predict", request(id, "review " + id))
                     .whenComplete(
                             (reply, error) -> {
                                 if (error != null) {
                                     result.completeExceptionally(error);
-                                    return;
+                                } else {
+                                    result.complete(Collections.singleton(shoutOf(reply)));
                                 }
-                                String json = new String(reply, StandardCharsets.UTF_8);
-                                int start = json.indexOf("\"shout\":\"") + 9;
-                                result.complete(
-                                        Collections.singleton(
-                                                json.substring(start, json.indexOf('"', start))));
                             });
         }
     }
@@ -219,8 +259,20 @@ class MlPredictITCase {
                                         + "TABLE reviews, MODEL broken, DESCRIPTOR(id, text))"))
                 .sinkTo(new ExactlyOnceSink<>("per-job-null"));
 
+        // A third caller: a Table API function with a client of its own.
+        tEnv.createTemporarySystemFunction("shout", new ShoutFunction("scorer"));
+        tEnv.toDataStream(tEnv.sqlQuery("SELECT id, shout(id, text) FROM reviews"))
+                .sinkTo(new ExactlyOnceSink<>("per-job-udf"));
+
         JobID job = predictAll(tEnv, env, "per-job");
         assertEveryReviewPredictedOnce(ExactlyOnceSink.committed("per-job"));
+        List<Row> udf = ExactlyOnceSink.committed("per-job-udf");
+        assertThat(udf)
+                .hasSize(RECORDS)
+                .allMatch(
+                        row ->
+                                row.getField(1)
+                                        .equals(JsonModel.shout("review " + row.getField(0))));
         assertThat(JsonModel.executed("per-job")).isGreaterThanOrEqualTo(RECORDS);
         // The callers report the client metrics DataStream callers do.
         assertThat(REPORTED.sumGauges(job, "MLPredict", "ros.succeeded"))

@@ -229,6 +229,11 @@ public final class ServiceState {
         changeClients(finished -> announcedCallers.add(caller));
     }
 
+    /** Whether any caller announced itself ({@link #callerAnnounced}). */
+    public synchronized boolean hasAnnouncedCallers() {
+        return !announcedCallers.isEmpty();
+    }
+
     private interface ClientChange {
         boolean apply(Map<String, Boolean> finished);
     }

@@ -27,19 +27,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Follows a shared service by looking it up through the cluster's REST API every refresh interval.
- * While it cannot be found, calls keep the endpoints last seen and the reason is logged (at most
- * every {@value #WARN_MILLIS} ms), so a caller of a service that is not running is never silent.
+ * While it cannot be found, calls keep the endpoints last seen and the reason is logged (after
+ * {@value #FIRST_WARN_MILLIS} ms, then every {@value #WARN_MILLIS} ms), so a caller of a service
+ * that is not running is never silent.
  */
 @Internal
 public final class SharedServiceFollower implements EndpointFollower {
     private static final Logger LOG = LoggerFactory.getLogger(SharedServiceFollower.class);
     static final long WARN_MILLIS = 30_000;
 
+    /** How long a lookup fails before the first warning. */
+    static final long FIRST_WARN_MILLIS = 10_000;
+
     private final SharedServiceLookup lookup;
     private final String serviceName;
     private final Duration interval;
     private ScheduledExecutorService timer;
     private List<String> last;
+    private long failingSince = -1;
     private long lastWarn;
 
     public SharedServiceFollower(String restUrl, String serviceName, Duration interval) {
@@ -65,12 +70,18 @@ public final class SharedServiceFollower implements EndpointFollower {
     private void refresh(Listener listener) {
         try {
             List<String> endpoints = lookup.endpoints();
+            failingSince = -1;
             if (!endpoints.equals(last)) {
                 last = endpoints;
                 listener.onEndpoints(endpoints);
             }
         } catch (IOException e) {
             long now = System.currentTimeMillis();
+            if (failingSince < 0) {
+                // A service job that is starting is not worth a warning yet.
+                failingSince = now;
+                lastWarn = now - WARN_MILLIS + FIRST_WARN_MILLIS;
+            }
             if (now - lastWarn >= WARN_MILLIS) {
                 lastWarn = now;
                 LOG.warn(

@@ -63,6 +63,10 @@ public final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit,
     private final RosDescriptor descriptor;
     private final String serviceName;
     private final int expectedClientOperators;
+
+    /** A shared service (its own job, called by other jobs): runs until it is cancelled. */
+    private final boolean shared;
+
     private final ServiceState state;
     private final ServiceState.ServiceListener listener = this::onClientsDone;
 
@@ -81,12 +85,17 @@ public final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit,
 
     private long lastNotServingWarn = System.nanoTime();
 
+    private final long startedAt = System.nanoTime();
+    private boolean noCallersWarned;
+
     RosServiceEnumerator(
             SplitEnumeratorContext<ServiceSplit> context,
             String serviceId,
             RosDescriptor descriptor,
-            int expectedClientOperators) {
+            int expectedClientOperators,
+            boolean shared) {
         this.context = context;
+        this.shared = shared;
         this.descriptor = descriptor;
         this.serviceName = descriptor.name();
         this.expectedClientOperators = expectedClientOperators;
@@ -100,13 +109,6 @@ public final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit,
         // What other jobs read through the REST API to find a shared service's instances.
         context.metricGroup()
                 .gauge(ENDPOINTS_METRIC, () -> String.join(",", state.snapshot().endpoints()));
-        if (expectedClientOperators == 0) {
-            LOG.warn(
-                    "No DataStream operator of this job calls RpcOperator service '{}': it runs"
-                            + " until the job is cancelled, or, if ML_PREDICT queries of the job"
-                            + " call it, until they have all finished.",
-                    serviceName);
-        }
         state.attachService(listener);
         context.callAsync(
                 () -> null,
@@ -118,6 +120,30 @@ public final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit,
     private void dropUnregisteredInstances() {
         state.retainInstances(new HashSet<>(context.registeredReaders().keySet()));
         warnIfNotServing();
+        warnIfNoCallers();
+    }
+
+    /**
+     * Says once, after {@link StallWarnings#intervalMillis()} ms, that a service nobody calls runs
+     * until the job is cancelled: SQL callers announce themselves when they start, so the warning
+     * waits for them rather than misleading a job that has some.
+     */
+    private void warnIfNoCallers() {
+        if (noCallersWarned
+                || shared
+                || expectedClientOperators > 0
+                || System.nanoTime() - startedAt
+                        < TimeUnit.MILLISECONDS.toNanos(StallWarnings.intervalMillis())) {
+            return;
+        }
+        noCallersWarned = true;
+        if (!state.hasAnnouncedCallers()) {
+            LOG.warn(
+                    "Nothing in this job calls RpcOperator service '{}' (no DataStream operator,"
+                            + " and no ML_PREDICT query has started): it runs until the job is"
+                            + " cancelled, as a shared service does.",
+                    serviceName);
+        }
     }
 
     /**
@@ -224,7 +250,7 @@ public final class RosServiceEnumerator implements SplitEnumerator<ServiceSplit,
         context.runInCoordinatorThread(
                 () -> {
                     int callers = expectedClientOperators + announcedCallers;
-                    clientsDone = callers > 0 && finishedClientOperators >= callers;
+                    clientsDone = !shared && callers > 0 && finishedClientOperators >= callers;
                     clientsCheckpoint = anyCheckpointing;
                     if (!clientsDone) {
                         endAfterCheckpoint = -1;

@@ -48,11 +48,15 @@ public final class RosServiceSource implements Source<Void, ServiceSplit, NoStat
      */
     private final AtomicInteger clientOperators;
 
+    private final boolean shared;
+
     public RosServiceSource(
             String serviceId,
             String token,
             RosDescriptor descriptor,
-            AtomicInteger clientOperators) {
+            AtomicInteger clientOperators,
+            boolean shared) {
+        this.shared = shared;
         this.serviceId = serviceId;
         this.token = token;
         this.descriptor = descriptor;
@@ -72,7 +76,8 @@ public final class RosServiceSource implements Source<Void, ServiceSplit, NoStat
     @Override
     public SplitEnumerator<ServiceSplit, NoState> createEnumerator(
             SplitEnumeratorContext<ServiceSplit> enumContext) {
-        return new RosServiceEnumerator(enumContext, serviceId, descriptor, clientOperators.get());
+        return new RosServiceEnumerator(
+                enumContext, serviceId, descriptor, clientOperators.get(), shared);
     }
 
     @Override

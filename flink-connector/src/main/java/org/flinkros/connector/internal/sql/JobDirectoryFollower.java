@@ -36,7 +36,7 @@ import java.util.concurrent.TimeoutException;
  * DirectoryLookup}): one long poll at a time, answered as soon as the endpoints change.
  */
 @Internal
-final class JobDirectoryFollower implements EndpointFollower {
+public final class JobDirectoryFollower implements EndpointFollower {
     private static final Logger LOG = LoggerFactory.getLogger(JobDirectoryFollower.class);
     private static final long RETRY_MILLIS = 1_000;
 
@@ -47,7 +47,7 @@ final class JobDirectoryFollower implements EndpointFollower {
     private volatile Listener listener;
     private DirectoryLookup.Found first;
 
-    JobDirectoryFollower(FlinkInternals.CoordinatorRequests requests, String serviceName) {
+    public JobDirectoryFollower(FlinkInternals.CoordinatorRequests requests, String serviceName) {
         this.requests = requests;
         this.serviceName = serviceName;
         this.directory = DirectoryLookup.operatorId(serviceName);
@@ -58,7 +58,7 @@ final class JobDirectoryFollower implements EndpointFollower {
      *
      * @throws IllegalStateException naming the fix if the job has no service of that name
      */
-    String token(Duration wait) throws Exception {
+    public String token(Duration wait) throws Exception {
         try {
             first =
                     DirectoryLookup.parseReply(
@@ -81,7 +81,7 @@ final class JobDirectoryFollower implements EndpointFollower {
     }
 
     /** Tells the directory about this caller and waits for it to have heard. */
-    void announce(CallerRequest request, Duration wait) throws Exception {
+    public void announce(CallerRequest request, Duration wait) throws Exception {
         requests.send(directory, request).get(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -15,13 +15,9 @@ package org.flinkros.connector.internal.sql;
 
 import org.flinkros.client.IdentityKey;
 import org.flinkros.client.RosClient;
-import org.flinkros.client.RosClientOptions;
-import org.flinkros.connector.internal.FlinkInternals;
-import org.flinkros.connector.internal.discovery.CallerRequest;
-import org.flinkros.connector.internal.discovery.EndpointFollower;
-import org.flinkros.connector.internal.discovery.SharedServiceFollower;
-import org.flinkros.connector.internal.metrics.RosMetrics;
+import org.flinkros.client.RosException;
 import org.flinkros.connector.sql.RosModelOptions;
+import org.flinkros.connector.sql.RosTableClient;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.data.GenericRowData;
@@ -39,7 +35,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -52,9 +47,6 @@ import java.util.concurrent.CompletionException;
 public final class RosPredictFunction extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RosPredictFunction.class);
-
-    /** How long {@link #open} waits for the job's directory to name the service's token. */
-    private static final Duration LOOKUP_WAIT = Duration.ofSeconds(60);
 
     private final String modelName;
     private final String serviceName;
@@ -69,12 +61,8 @@ public final class RosPredictFunction extends AsyncPredictFunction {
     private final RowType inputType;
     private final RowType outputType;
 
-    private transient RosClient client;
-    private transient EndpointFollower follower;
+    private transient RosTableClient service;
     private transient JsonRows rows;
-    private transient volatile Exception fatal;
-    @Nullable private transient CallerIdentity caller;
-    private transient FunctionContext functionContext;
 
     public RosPredictFunction(
             String modelName,
@@ -105,59 +93,31 @@ public final class RosPredictFunction extends AsyncPredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        functionContext = context;
         rows =
                 new JsonRows(
                         inputType,
                         outputType,
                         context.getMetricGroup(),
                         context.getUserCodeClassLoader());
-        String token;
-        if (discovery == RosModelOptions.Discovery.JOB) {
-            JobDirectoryFollower directory =
-                    new JobDirectoryFollower(
-                            FlinkInternals.coordinatorRequests(context), serviceName);
-            token = directory.token(LOOKUP_WAIT);
-            follower = directory;
-            // Counted as a caller, so that a bounded job's service ends once its callers have.
-            caller = new CallerIdentity(context);
-            directory.announce(caller.running(), LOOKUP_WAIT);
-        } else {
-            token = sharedToken;
-            follower = new SharedServiceFollower(restUrl, serviceName, refreshInterval);
-        }
-        client =
-                RosClient.create(
-                        RosClientOptions.builder()
-                                .serviceName(serviceName)
-                                .token(token)
-                                .defaultTimeout(timeout)
-                                // Calls wait for instances (not yet found, or all restarting)
-                                // within their deadline rather than fail at once.
-                                .startupWait(timeout)
-                                .noInstanceWait(timeout)
-                                .build());
-        RosClient metricsClient = client;
-        RosMetrics.registerClient(context.getMetricGroup(), metricsClient::stats);
-        follower.start(
-                new EndpointFollower.Listener() {
-                    @Override
-                    public void onEndpoints(List<String> endpoints) {
-                        client.updateEndpoints(endpoints);
-                    }
-
-                    @Override
-                    public void onFatal(Exception cause) {
-                        fatal = cause;
-                    }
-                });
+        service =
+                discovery == RosModelOptions.Discovery.JOB
+                        ? RosTableClient.ofJobService(context, serviceName, timeout)
+                        : RosTableClient.ofSharedService(
+                                context,
+                                serviceName,
+                                restUrl,
+                                sharedToken,
+                                timeout,
+                                refreshInterval);
     }
 
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData input) {
-        Exception failed = fatal;
-        if (failed != null) {
-            return CompletableFuture.failedFuture(failed);
+        RosClient client;
+        try {
+            client = service.client();
+        } catch (RosException e) {
+            return CompletableFuture.failedFuture(e);
         }
         byte[] payload;
         try {
@@ -225,27 +185,6 @@ public final class RosPredictFunction extends AsyncPredictFunction {
         }
     }
 
-    /** Who this subtask is to the service's directory. */
-    private static final class CallerIdentity {
-        private final String operator;
-        private final int subtask;
-        private final int parallelism;
-
-        CallerIdentity(FunctionContext context) {
-            this.operator = FlinkInternals.operatorUniqueId(context);
-            this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
-            this.parallelism = context.getTaskInfo().getNumberOfParallelSubtasks();
-        }
-
-        CallerRequest running() {
-            return CallerRequest.running(operator, subtask, parallelism);
-        }
-
-        CallerRequest finished() {
-            return CallerRequest.finished(operator, subtask, parallelism);
-        }
-    }
-
     private static Throwable unwrap(Throwable error) {
         return error instanceof CompletionException && error.getCause() != null
                 ? error.getCause()
@@ -254,26 +193,9 @@ public final class RosPredictFunction extends AsyncPredictFunction {
 
     @Override
     public void close() {
-        if (caller != null
-                && follower instanceof JobDirectoryFollower
-                && FlinkInternals.taskEndsNormally(functionContext)) {
-            try {
-                ((JobDirectoryFollower) follower).announce(caller.finished(), LOOKUP_WAIT);
-            } catch (Exception e) {
-                LOG.warn(
-                        "Could not tell service '{}' that this caller finished; it runs until"
-                                + " the job ends",
-                        serviceName,
-                        e);
-            }
-        }
-        if (follower != null) {
-            follower.close();
-            follower = null;
-        }
-        if (client != null) {
-            client.close();
-            client = null;
+        if (service != null) {
+            service.close();
+            service = null;
         }
     }
 }

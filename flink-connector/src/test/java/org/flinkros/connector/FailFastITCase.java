@@ -424,7 +424,8 @@ class FailFastITCase {
             names.add(vertex.getName());
         }
         assertThat(names)
-                .contains(SERVICE_VERTEX + "sentiment")
+                // The service's directory (for SQL callers) is chained to its instances.
+                .contains(SERVICE_VERTEX + "sentiment -> ROS directory")
                 .noneMatch(name -> name.contains("Writer") && name.contains("RpcOperatorService"));
     }
 

@@ -279,6 +279,8 @@ class MlPredictITCase {
                 .isGreaterThanOrEqualTo(RECORDS);
         List<Row> nulls = ExactlyOnceSink.committed("per-job-null");
         assertThat(nulls).hasSize(RECORDS).allMatch(row -> row.getField(1) == null);
+        assertThat(REPORTED.sumCounters(job, "MLPredict", "ros.onErrorRows"))
+                .isGreaterThanOrEqualTo(RECORDS);
     }
 
     @Test

@@ -43,6 +43,15 @@ public final class ReportedMetrics {
         return sum;
     }
 
+    /** The sum of the counters named {@code metric} under operators named like {@code task}. */
+    public long sumCounters(JobID job, String task, String metric) {
+        long sum = 0;
+        for (Metric counter : existing(job, task, metric)) {
+            sum += ((org.apache.flink.metrics.Counter) counter).getCount();
+        }
+        return sum;
+    }
+
     /**
      * The summed counts of the histograms named {@code metric} under operators like {@code task}.
      */

@@ -16,10 +16,12 @@ package org.flinkros.connector.internal.sql;
 import org.flinkros.client.IdentityKey;
 import org.flinkros.client.RosClient;
 import org.flinkros.client.RosException;
+import org.flinkros.connector.internal.metrics.RosMetrics;
 import org.flinkros.connector.sql.RosModelOptions;
 import org.flinkros.connector.sql.RosTableClient;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
@@ -64,6 +66,9 @@ public final class RosPredictFunction extends AsyncPredictFunction {
     private transient RosTableClient service;
     private transient JsonRows rows;
 
+    /** Rows that 'on-error' settled (skipped or given null outputs); a metric. */
+    private transient Counter settledRows;
+
     public RosPredictFunction(
             String modelName,
             String serviceName,
@@ -93,6 +98,7 @@ public final class RosPredictFunction extends AsyncPredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
+        settledRows = context.getMetricGroup().addGroup(RosMetrics.GROUP).counter("onErrorRows");
         rows =
                 new JsonRows(
                         inputType,
@@ -123,8 +129,7 @@ public final class RosPredictFunction extends AsyncPredictFunction {
         try {
             payload = rows.write(input);
         } catch (RuntimeException e) {
-            return settle(
-                    input, new IllegalArgumentException("cannot write the row as JSON: " + e, e));
+            return settle(new IllegalArgumentException("cannot write the row as JSON: " + e, e));
         }
         CompletableFuture<byte[]> call =
                 identity == RosModelOptions.Identity.CONTENT
@@ -133,14 +138,13 @@ public final class RosPredictFunction extends AsyncPredictFunction {
         return call.handle(
                         (reply, error) -> {
                             if (error != null) {
-                                return settle(input, unwrap(error));
+                                return settle(unwrap(error));
                             }
                             try {
                                 return CompletableFuture.<Collection<RowData>>completedFuture(
                                         Collections.singletonList(rows.read(reply)));
                             } catch (IOException | RuntimeException e) {
                                 return settle(
-                                        input,
                                         new IOException(
                                                 "service '"
                                                         + serviceName
@@ -159,14 +163,23 @@ public final class RosPredictFunction extends AsyncPredictFunction {
                 .thenCompose(result -> result);
     }
 
-    private CompletableFuture<Collection<RowData>> settle(RowData input, Throwable error) {
+    private CompletableFuture<Collection<RowData>> settle(Throwable error) {
+        if (onError != RosModelOptions.OnError.FAIL) {
+            settledRows.inc();
+            // The first one says so; the rest are counted (ros.onErrorRows).
+            if (settledRows.getCount() == 1) {
+                LOG.warn(
+                        "A call of model '{}' failed; 'on-error' = '{}' settles it and later"
+                                + " ones (counted in the metric ros.onErrorRows)",
+                        modelName,
+                        onError,
+                        error);
+            }
+        }
         switch (onError) {
             case SKIP:
-                LOG.debug("Dropping a row of model '{}' whose call failed", modelName, error);
                 return CompletableFuture.completedFuture(Collections.emptyList());
             case NULL:
-                LOG.debug(
-                        "Null outputs for a row of model '{}' whose call failed", modelName, error);
                 return CompletableFuture.completedFuture(
                         Collections.singletonList(new GenericRowData(outputType.getFieldCount())));
             default:

@@ -15,6 +15,8 @@ package org.flinkros.examples.sql;
 
 import org.flinkros.examples.sentiment.Review;
 
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.types.Row;
@@ -42,13 +44,45 @@ final class SqlDemos {
     /** Registers {@code reviews (id BIGINT, positive BOOLEAN, text STRING)}, ids 0..records-1. */
     static void registerReviews(
             StreamExecutionEnvironment env, StreamTableEnvironment tEnv, long records) {
+        registerReviews(env, tEnv, records, 0);
+    }
+
+    /** The same, at most {@code rate} reviews per second (no limit if 0). */
+    static void registerReviews(
+            StreamExecutionEnvironment env, StreamTableEnvironment tEnv, long records, int rate) {
+        DataStream<Long> ids = env.fromSequence(0, records - 1);
+        if (rate > 0) {
+            ids = ids.map(new Pace(rate)).name("Pace");
+        }
         tEnv.createTemporaryView(
                 "reviews",
                 tEnv.fromDataStream(
-                        env.fromSequence(0, records - 1)
-                                .map(Review::generate)
-                                .returns(Review.class)
-                                .name("Generate reviews")));
+                        ids.map(Review::generate).returns(Review.class).name("Generate reviews")));
+    }
+
+    /** Lets at most {@code rate} records per second pass, per subtask: a stream's pace. */
+    private static final class Pace implements MapFunction<Long, Long> {
+        private static final long serialVersionUID = 1L;
+        private final int rate;
+        private transient long started;
+        private transient long passed;
+
+        Pace(int rate) {
+            this.rate = rate;
+        }
+
+        @Override
+        public Long map(Long id) throws InterruptedException {
+            if (started == 0) {
+                started = System.nanoTime();
+            }
+            long due = started + ++passed * 1_000_000_000L / rate;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            return id;
+        }
     }
 
     /**

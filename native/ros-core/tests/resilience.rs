@@ -152,31 +152,38 @@ async fn calls_fail_over_to_the_survivor_when_an_instance_dies_under_load() {
         "no call was in flight on the killed instance"
     );
     // ...and every call in flight at the kill that completed after it completed on the survivor,
-    // within 100 ms of the kill.
+    // within 100 ms of the kill. The dead instance's runtime shuts down in the background, so a
+    // reply it had already sent may still arrive just after the kill: that is the only kind of
+    // call it may have answered after the kill, within the same 100 ms.
     let after_kill: Vec<&(Instant, u16)> = across_the_kill
         .iter()
         .filter(|(completed_at, _)| *completed_at > kill)
         .collect();
+    let (on_survivor, on_doomed): (Vec<_>, Vec<_>) = after_kill
+        .into_iter()
+        .partition(|(_, port)| *port == survivor.port());
     assert!(
-        !after_kill.is_empty(),
-        "no call in flight at the kill completed after it"
+        !on_survivor.is_empty(),
+        "no call in flight at the kill completed on the survivor after it"
     );
-    for (_, port) in &after_kill {
-        assert_eq!(
-            *port,
-            survivor.port(),
-            "a call completed on the dead instance"
+    for (completed_at, _) in &on_doomed {
+        let after = completed_at.duration_since(kill);
+        assert!(
+            after < Duration::from_millis(100),
+            "a call completed on the dead instance {after:?} after the kill"
         );
     }
-    let reroute = after_kill
+    let reroute = on_survivor
         .iter()
         .map(|(completed_at, _)| completed_at.duration_since(kill))
         .max()
         .unwrap_or_default();
     println!(
         "instance killed with {in_flight_on_doomed} calls queued or running on it; {} calls in \
-         flight at the kill completed on the survivor, the last {reroute:?} after it",
-        after_kill.len()
+         flight at the kill completed on the survivor, the last {reroute:?} after it ({} replies \
+         the instance had sent arrived after the kill)",
+        on_survivor.len(),
+        on_doomed.len()
     );
     assert!(
         reroute < Duration::from_millis(100),

@@ -297,8 +297,11 @@ class PythonServiceITCase {
                                         // so that the job cannot end before it restarts.
                                         .map(new Gate(test, 4000, 0)));
 
+        // Instance 1 may still be starting its process after instance 0 answered many calls.
         Clusters.eventually(
-                WAIT, "calls answered by both instances", () -> RESULTS.get(test).get() > 1000);
+                WAIT,
+                "calls answered and both instances open",
+                () -> RESULTS.get(test).get() > 1000 && opens(opens).size() == 2);
         Map<Integer, List<Long>> before = opens(opens);
         assertThat(before).containsOnlyKeys(0, 1);
         long victim = before.get(1).get(0);
@@ -370,6 +373,7 @@ class PythonServiceITCase {
                 () ->
                         Clusters.dataPlaneAttempts(Clusters.graph(cluster, id)).stream()
                                 .anyMatch(attempt -> attempt > 0));
+        Clusters.eventually(WAIT, "both instances open", () -> opens(opens).size() == 2);
         Map<Integer, List<Long>> serving = opens(opens);
         assertThat(serving).containsOnlyKeys(0, 1);
         for (int index = 0; index < 2; index++) {

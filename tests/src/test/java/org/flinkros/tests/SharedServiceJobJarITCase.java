@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -115,8 +116,9 @@ class SharedServiceJobJarITCase {
                     return !instances.isEmpty() && instances.stream().allMatch(Subtask::isRunning);
                 });
         assertThat(tokenFile).as("RosServe wrote the token it made").exists();
-        assertThat(Files.getPosixFilePermissions(tokenFile).toString())
-                .isEqualTo("[OWNER_READ, OWNER_WRITE]");
+        assertThat(Files.getPosixFilePermissions(tokenFile))
+                .containsExactlyInAnyOrder(
+                        PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
 
         JobID sql =
                 rest.runJar(

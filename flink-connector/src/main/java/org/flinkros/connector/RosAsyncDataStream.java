@@ -91,6 +91,7 @@ public final class RosAsyncDataStream {
         @Nullable private TypeInformation<OUT> outputType;
         private RosClientOptions clientOptions = RosClientOptions.defaults();
         private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
+        private int startupInstances = 1;
         @Nullable private OnError<IN, OUT> onError;
 
         private Builder(
@@ -150,11 +151,41 @@ public final class RosAsyncDataStream {
         }
 
         /**
-         * How long the first record waits for the service's first live instance before the subtask
-         * fails with {@code UNAVAILABLE}. Default {@link #DEFAULT_STARTUP_TIMEOUT} (10 minutes).
+         * How long the first record waits for the service's live instances ({@link
+         * #startupInstances}). With none by then the subtask fails with {@code UNAVAILABLE}; with
+         * fewer than asked for it warns and starts with those. Default {@link
+         * #DEFAULT_STARTUP_TIMEOUT} (10 minutes).
          */
         public Builder<IN, OUT> startupTimeout(Duration startupTimeout) {
             this.startupTimeout = positive("startupTimeout", startupTimeout);
+            return this;
+        }
+
+        /**
+         * How many live instances the first record of each subtask (and of each restart) waits for,
+         * within {@link #startupTimeout}. Default 1: calls start with the first instance that
+         * serves, and the others take calls as they come. Set it to the service's parallelism to
+         * start on the whole service: the first records then do not pile up at the instances that
+         * loaded first, and keyed calls ({@link RosMethodCall#identifiedBy}) reach from the start
+         * the instance they will reach on a replay (an instance that joins later takes over its
+         * share of the keys, and a replay of a record called before runs again).
+         */
+        public Builder<IN, OUT> startupInstances(int startupInstances) {
+            if (startupInstances < 1) {
+                throw new IllegalArgumentException(
+                        "startupInstances must be at least 1, got " + startupInstances);
+            }
+            if (service.parallelism() > 0 && startupInstances > service.parallelism()) {
+                throw new IllegalArgumentException(
+                        "startupInstances is "
+                                + startupInstances
+                                + " but RpcOperator service '"
+                                + service.name()
+                                + "' has "
+                                + service.parallelism()
+                                + " instances; ask for at most that many");
+            }
+            this.startupInstances = startupInstances;
             return this;
         }
 
@@ -219,7 +250,8 @@ public final class RosAsyncDataStream {
                             timeout,
                             capacity,
                             outputMode,
-                            startupTimeout);
+                            startupTimeout,
+                            startupInstances);
             return input.transform("RosAsync: " + service.name(), outType, factory);
         }
 

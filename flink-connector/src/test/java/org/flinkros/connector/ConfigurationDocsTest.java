@@ -86,6 +86,7 @@ class ConfigurationDocsTest {
                 .isEqualTo(render(RosAsyncDataStream.DEFAULT_CAPACITY));
         assertThat(documented.get("startupTimeout"))
                 .isEqualTo(RosAsyncDataStream.DEFAULT_STARTUP_TIMEOUT.toMinutes() + " min");
+        assertThat(documented.get("startupInstances")).isEqualTo("1");
     }
 
     @Test

@@ -21,10 +21,12 @@ import org.flinkros.connector.internal.StallWarnings;
 import org.flinkros.connector.internal.client.RosClientCoordinator;
 import org.flinkros.connector.testing.Clusters;
 import org.flinkros.connector.testing.CollectingSink;
+import org.flinkros.connector.testing.TestModel;
 
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -62,6 +64,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What a user gets when something is wrong: a clear failure or warning that names the cause and the
@@ -515,6 +518,55 @@ class FailFastITCase {
                                 assertThat(m)
                                         .contains("RpcOperator service 'loading'")
                                         .contains("running their open() (the model load)"));
+    }
+
+    @Test
+    void theFirstRecordStartsWithTheLiveInstancesWhenTheOthersMissTheStartupTimeout(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        String key = UUID.randomUUID().toString();
+        StreamExecutionEnvironment env = environment();
+        RosService service =
+                RosServices.add(
+                        env,
+                        RosDescriptor.builder(
+                                        "partial", TestModel.fast(key).loadingSlowly(1, 60_000))
+                                .parallelism(2)
+                                .build());
+        RosAsyncDataStream.Builder<Long, Long> builder =
+                RosAsyncDataStream.builder(
+                        env.fromSequence(0, 9),
+                        service,
+                        RosMethodCall.of(
+                                TestModel.SQUARE,
+                                (Long x) -> x,
+                                (Long x, Tuple4<Long, Long, Integer, Integer> r) -> r.f1));
+        assertThatThrownBy(() -> builder.startupInstances(3))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(
+                        "startupInstances is 3 but RpcOperator service 'partial' has 2");
+        assertThatThrownBy(() -> builder.startupInstances(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("startupInstances must be at least 1");
+        builder.startupInstances(2)
+                .startupTimeout(Duration.ofSeconds(1))
+                .outputType(Types.LONG)
+                .build()
+                .sinkTo(new CollectingSink<>(UUID.randomUUID().toString()));
+
+        JobResult result = runToEnd(cluster, env.getStreamGraph().getJobGraph());
+
+        assertThat(result.isSuccess()).as("the job finished").isTrue();
+        assertThat(callerLog.getMessages())
+                .anySatisfy(
+                        m ->
+                                assertThat(m)
+                                        .contains("RpcOperator service 'partial' with 1 of the 2")
+                                        .contains("startupInstances"));
+        TestModel.Probe probe = TestModel.probe(key);
+        assertThat(probe.firstServedAt.keySet())
+                .as("instance 0 served every call; instance 1 was still loading")
+                .containsExactly("0/0");
+        assertThat(probe.openedAt).doesNotContainKey("1/0");
     }
 
     private static boolean mentionsSlots(List<String> messages) {

@@ -324,13 +324,13 @@ class FailureIsolationITCase {
         String key = UUID.randomUUID().toString();
         long records = 400;
         StreamExecutionEnvironment env = environment(RuntimeExecutionMode.STREAMING);
-        // Two serial instances taking 20 ms per request; queued work of a failed caller is kept
-        // for its replay.
+        // Two serial instances taking 20 ms per request, the second loading for a second longer;
+        // queued work of a failed caller is kept for its replay.
         RosService service =
                 service(
                         env,
                         "keyed",
-                        TestModel.slow(key, 20),
+                        TestModel.slow(key, 20).loadingSlowly(1, 1_000),
                         2,
                         RosServerOptions.builder().orphanGrace(Duration.ofMinutes(1)).build());
         DataStream<Long> numbers =
@@ -351,6 +351,9 @@ class FailureIsolationITCase {
                 // about the instances' side; keys that bounded loads move run again (see the
                 // runtime's replay tests for affinity under load).
                 .clientOptions(RosClientOptions.builder().affinityLoadFactor(2.0).build())
+                // Without it the first calls all go to instance 0, and replays of those whose keys
+                // belong to instance 1 once it serves run again there.
+                .startupInstances(2)
                 .timeout(CALL_TIMEOUT)
                 .capacity(50)
                 .outputType(SQUARED)
@@ -366,7 +369,11 @@ class FailureIsolationITCase {
         assertThat(Clusters.dataPlaneAttempts(graph))
                 .as("the data plane restarted")
                 .anySatisfy(attempt -> assertThat(attempt).isPositive());
-        assertThat(TestModel.probe(key).executed.get())
+        TestModel.Probe probe = TestModel.probe(key);
+        assertThat(probe.firstServedAt.get("0/0"))
+                .as("the first call waited for the slowly loading instance")
+                .isGreaterThan(probe.openedAt.get("1/0"));
+        assertThat(probe.executed.get())
                 .as("each distinct request ran exactly once")
                 .isEqualTo(records);
         long reused =

@@ -57,7 +57,10 @@ public final class TestModel extends TypedRpcOperator {
         /** Requests executed, over all instances and attempts. */
         public final AtomicLong executed = new AtomicLong();
 
-        /** When each (instance, attempt) opened and first served, in nanoseconds. */
+        /**
+         * When each (instance, attempt) finished opening (loading) and first served, in
+         * nanoseconds.
+         */
         public final Map<String, Long> openedAt = new ConcurrentHashMap<>();
 
         public final Map<String, Long> firstServedAt = new ConcurrentHashMap<>();
@@ -77,16 +80,35 @@ public final class TestModel extends TypedRpcOperator {
     private final long delayMillis;
     private final int crashingInstance;
     private final long crashAfter;
+    private final int slowLoadingInstance;
+    private final long loadMillis;
 
     private transient int index;
     private transient int attempt;
     private transient long served;
 
     private TestModel(String probeKey, long delayMillis, int crashingInstance, long crashAfter) {
+        this(probeKey, delayMillis, crashingInstance, crashAfter, -1, 0);
+    }
+
+    private TestModel(
+            String probeKey,
+            long delayMillis,
+            int crashingInstance,
+            long crashAfter,
+            int slowLoadingInstance,
+            long loadMillis) {
         this.probeKey = probeKey;
         this.delayMillis = delayMillis;
         this.crashingInstance = crashingInstance;
         this.crashAfter = crashAfter;
+        this.slowLoadingInstance = slowLoadingInstance;
+        this.loadMillis = loadMillis;
+    }
+
+    /** This model, but instance {@code instance} takes {@code millis} to load on each attempt. */
+    public TestModel loadingSlowly(int instance, long millis) {
+        return new TestModel(probeKey, delayMillis, crashingInstance, crashAfter, instance, millis);
     }
 
     /** A fast model. */
@@ -105,8 +127,12 @@ public final class TestModel extends TypedRpcOperator {
     }
 
     @Override
-    public void open(RpcOperatorContext context) {
+    public void open(RpcOperatorContext context) throws InterruptedException {
         index = context.instanceIndex();
+        if (index == slowLoadingInstance) {
+            // Simulated model load, not synchronisation.
+            Thread.sleep(loadMillis);
+        }
         Probe probe = probe(probeKey);
         attempt = probe.opens.computeIfAbsent(index, i -> new AtomicInteger()).getAndIncrement();
         probe.openedAt.put(index + "/" + attempt, System.nanoTime());

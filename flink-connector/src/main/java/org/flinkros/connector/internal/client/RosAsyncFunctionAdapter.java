@@ -150,9 +150,9 @@ public final class RosAsyncFunctionAdapter<IN, OUT> extends RichAsyncFunction<IN
         return client;
     }
 
-    /** Whether the service has had a live instance since this subtask started. */
-    boolean hasEndpoints() {
-        return latest != null && !latest.endpoints().isEmpty();
+    /** How many live instances the service has in the newest endpoint set this subtask got. */
+    int liveInstances() {
+        return latest == null ? 0 : latest.endpoints().size();
     }
 
     String serviceName() {

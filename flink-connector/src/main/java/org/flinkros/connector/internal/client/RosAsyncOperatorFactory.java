@@ -47,6 +47,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
     private final int capacity;
     private final OutputMode outputMode;
     private final Duration startupTimeout;
+    private final int startupInstances;
 
     public RosAsyncOperatorFactory(
             RosAsyncFunctionAdapter<IN, OUT> adapter,
@@ -55,7 +56,8 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
             Duration timeout,
             int capacity,
             OutputMode outputMode,
-            Duration startupTimeout) {
+            Duration startupTimeout,
+            int startupInstances) {
         super(adapter, timeout.toMillis(), capacity, outputMode);
         this.adapter = adapter;
         this.serviceId = service.serviceId();
@@ -66,6 +68,7 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
         this.capacity = capacity;
         this.outputMode = outputMode;
         this.startupTimeout = startupTimeout;
+        this.startupInstances = startupInstances;
     }
 
     @Override
@@ -81,7 +84,8 @@ public final class RosAsyncOperatorFactory<IN, OUT> extends AsyncWaitOperatorFac
                         outputMode,
                         processingTimeService,
                         getMailboxExecutor(),
-                        startupTimeout);
+                        startupTimeout,
+                        startupInstances);
         return (T) operator;
     }
 

@@ -45,8 +45,8 @@ import static org.apache.flink.streaming.util.retryable.AsyncRetryStrategies.NO_
 
 /**
  * Flink's async operator, plus what calling a service needs: a long poll that keeps the client's
- * endpoint set current, a wait for the service's first instance before the first record, and
- * telling the coordinator when the subtask has finished (so a bounded job's service can end).
+ * endpoint set current, a wait for the service's instances before the first record, and telling the
+ * coordinator when the subtask has finished (so a bounded job's service can end).
  */
 @Internal
 public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, OUT> {
@@ -61,6 +61,7 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
 
     private final RosAsyncFunctionAdapter<IN, OUT> adapter;
     private final Duration startupTimeout;
+    private final int startupInstances;
     private final transient MailboxExecutor mailbox;
     private transient boolean serviceSeen;
     private transient boolean polling;
@@ -73,7 +74,8 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
             OutputMode outputMode,
             ProcessingTimeService processingTimeService,
             MailboxExecutor mailbox,
-            Duration startupTimeout) {
+            Duration startupTimeout,
+            int startupInstances) {
         super(
                 parameters,
                 adapter,
@@ -86,6 +88,7 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
         this.adapter = adapter;
         this.mailbox = mailbox;
         this.startupTimeout = startupTimeout;
+        this.startupInstances = startupInstances;
     }
 
     @Override
@@ -160,51 +163,79 @@ public final class RosAsyncWaitOperator<IN, OUT> extends AsyncWaitOperator<IN, O
     @Override
     public void processElement(StreamRecord<IN> record) throws Exception {
         if (!serviceSeen) {
-            awaitFirstInstance();
+            awaitInstances();
         }
         super.processElement(record);
     }
 
     /**
-     * Holds the first record until the service has a live instance, processing mails meanwhile
-     * (poll replies arrive as mails). Timers wake the mailbox at the deadline and to warn, every
-     * {@link StallWarnings#intervalMillis()} ms, that the subtask is waiting.
+     * Holds the first record until the service has {@code startupInstances} live instances,
+     * processing mails meanwhile (poll replies arrive as mails). Timers wake the mailbox at the
+     * deadline and to warn, every {@link StallWarnings#intervalMillis()} ms, that the subtask is
+     * waiting. At the deadline the subtask fails if no instance is live, and starts with the live
+     * ones otherwise.
      */
-    private void awaitFirstInstance() throws InterruptedException {
+    private void awaitInstances() throws InterruptedException {
         long started = getProcessingTimeService().getCurrentProcessingTime();
         long deadline = started + startupTimeout.toMillis();
         getProcessingTimeService().registerTimer(deadline, timestamp -> {});
         long interval = StallWarnings.intervalMillis();
         long nextWarning = started + interval;
         getProcessingTimeService().registerTimer(nextWarning, timestamp -> {});
-        while (!adapter.hasEndpoints()) {
+        while (adapter.liveInstances() < startupInstances) {
             long now = getProcessingTimeService().getCurrentProcessingTime();
             if (now >= deadline) {
-                throw new RosException(
-                        StatusCode.UNAVAILABLE,
-                        "RpcOperator service '"
-                                + adapter.serviceName()
-                                + "' had no live instance within "
-                                + startupTimeout
-                                + "; the JobManager's log says why its instances are not serving");
+                startWithoutAllInstances();
+                break;
             }
             if (now >= nextWarning) {
                 LOG.warn(
                         "Subtask {} of '{}' has waited {} s of at most {} s for RpcOperator service"
-                                + " '{}' to have a live instance; its records wait meanwhile. The"
-                                + " JobManager's log says why the instances are not serving (no"
-                                + " slot, or a model still loading).",
+                                + " '{}' to have {}; its records wait meanwhile. The JobManager's"
+                                + " log says why the instances are not serving (no slot, or a model"
+                                + " still loading).",
                         getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                         getOperatorName(),
                         (now - started) / 1000,
                         startupTimeout.getSeconds(),
-                        adapter.serviceName());
+                        adapter.serviceName(),
+                        wantedInstances());
                 nextWarning = now + interval;
                 getProcessingTimeService().registerTimer(nextWarning, timestamp -> {});
             }
             mailbox.yield();
         }
         serviceSeen = true;
+    }
+
+    /** The startup timeout passed: fails with no live instance, warns and goes on with some. */
+    private void startWithoutAllInstances() {
+        int live = adapter.liveInstances();
+        if (live == 0) {
+            throw new RosException(
+                    StatusCode.UNAVAILABLE,
+                    "RpcOperator service '"
+                            + adapter.serviceName()
+                            + "' had no live instance within "
+                            + startupTimeout
+                            + "; the JobManager's log says why its instances are not serving");
+        }
+        LOG.warn(
+                "Subtask {} of '{}' starts calling RpcOperator service '{}' with {} of the {} live"
+                        + " instances it waited {} for (startupInstances); the JobManager's log"
+                        + " says why the others are not serving.",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                getOperatorName(),
+                adapter.serviceName(),
+                live,
+                startupInstances,
+                startupTimeout);
+    }
+
+    private String wantedInstances() {
+        return startupInstances == 1
+                ? "a live instance"
+                : startupInstances + " live instances (" + adapter.liveInstances() + " so far)";
     }
 
     @Override

@@ -13,12 +13,11 @@
  */
 package org.flinkros.examples.digits;
 
+import org.flinkros.examples.DemoRuns;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,8 +39,7 @@ class DigitsDemoITCase {
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void everySampleGetsAPredictionAsAccurateAsOffline() throws Exception {
         int repeat = 3;
-        String[] lines = runDemo("--repeat", String.valueOf(repeat));
-        String last = lines[lines.length - 1];
+        String last = DemoRuns.summary(DigitsDemo::main, "--repeat", String.valueOf(repeat));
         Matcher summary = SUMMARY.matcher(last);
         assertThat(summary.matches()).as(last).isTrue();
         assertThat(Long.parseLong(summary.group(1)))
@@ -52,19 +50,5 @@ class DigitsDemoITCase {
         // The same model and runtime as offline: equal up to the printed precision.
         assertThat(Double.parseDouble(summary.group(4)))
                 .isCloseTo(Digit.offlineAccuracy(), within(0.0005));
-    }
-
-    private static String[] runDemo(String... args) throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            DigitsDemo.main(args);
-        } finally {
-            System.setOut(original);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
-        original.print(output);
-        return output.trim().split("\n");
     }
 }

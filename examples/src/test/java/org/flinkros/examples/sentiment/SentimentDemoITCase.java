@@ -13,12 +13,11 @@
  */
 package org.flinkros.examples.sentiment;
 
+import org.flinkros.examples.DemoRuns;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,18 +32,7 @@ class SentimentDemoITCase {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void runsWithTheDefaultLocalEnvironmentAndScoresEveryRecord() throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            SentimentDemo.main(new String[] {"--records", "2000"});
-        } finally {
-            System.setOut(original);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
-        original.print(output);
-        String[] lines = output.trim().split("\n");
-        assertThat(lines[lines.length - 1])
+        assertThat(DemoRuns.summary(SentimentDemo::main, "--records", "2000"))
                 .matches("flink-ros demo: records=2000 errors=0 instances=[12] per-instance=\\[.*");
     }
 }

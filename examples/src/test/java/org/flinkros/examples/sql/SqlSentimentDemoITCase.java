@@ -13,12 +13,11 @@
  */
 package org.flinkros.examples.sql;
 
+import org.flinkros.examples.DemoRuns;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,18 +31,7 @@ class SqlSentimentDemoITCase {
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void predictsEveryReview() throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            SqlSentimentDemo.main(new String[] {"--records", "500"});
-        } finally {
-            System.setOut(original);
-        }
-        String output = captured.toString(StandardCharsets.UTF_8);
-        original.print(output);
-        String[] lines = output.trim().split("\n");
-        assertThat(lines[lines.length - 1])
+        assertThat(DemoRuns.summary(SqlSentimentDemo::main, "--records", "500"))
                 .matches("flink-ros SQL demo: records=500 errors=0 accuracy=0\\.9[0-9]* wall=.*");
     }
 }

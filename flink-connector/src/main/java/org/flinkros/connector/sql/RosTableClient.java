@@ -19,6 +19,7 @@ import org.flinkros.client.RosException;
 import org.flinkros.client.StatusCode;
 import org.flinkros.connector.RosServe;
 import org.flinkros.connector.internal.FlinkInternals;
+import org.flinkros.connector.internal.discovery.CallerRequest;
 import org.flinkros.connector.internal.discovery.EndpointFollower;
 import org.flinkros.connector.internal.discovery.SharedServiceFollower;
 import org.flinkros.connector.internal.metrics.RosMetrics;
@@ -124,8 +125,9 @@ public final class RosTableClient implements AutoCloseable {
     public static RosTableClient ofJobService(
             FunctionContext context, String serviceName, Duration timeout) throws Exception {
         JobDirectoryFollower directory =
-                new JobDirectoryFollower(FlinkInternals.coordinatorRequests(context), serviceName);
-        String token = directory.token(LOOKUP_WAIT);
+                JobDirectoryFollower.lookUp(
+                        FlinkInternals.coordinatorRequests(context), serviceName, LOOKUP_WAIT);
+        String token = directory.token();
         // Counted as a caller, so that a bounded job's service ends once its callers have.
         CallerIdentity caller = new CallerIdentity(context);
         directory.announce(caller.running(), LOOKUP_WAIT);
@@ -210,14 +212,12 @@ public final class RosTableClient implements AutoCloseable {
             this.parallelism = context.getTaskInfo().getNumberOfParallelSubtasks();
         }
 
-        org.flinkros.connector.internal.discovery.CallerRequest running() {
-            return org.flinkros.connector.internal.discovery.CallerRequest.running(
-                    operator, subtask, parallelism);
+        CallerRequest running() {
+            return CallerRequest.running(operator, subtask, parallelism);
         }
 
-        org.flinkros.connector.internal.discovery.CallerRequest finished() {
-            return org.flinkros.connector.internal.discovery.CallerRequest.finished(
-                    operator, subtask, parallelism);
+        CallerRequest finished() {
+            return CallerRequest.finished(operator, subtask, parallelism);
         }
     }
 }

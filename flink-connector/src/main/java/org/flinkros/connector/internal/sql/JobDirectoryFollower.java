@@ -43,27 +43,37 @@ public final class JobDirectoryFollower implements EndpointFollower {
     private final FlinkInternals.CoordinatorRequests requests;
     private final String serviceName;
     private final OperatorID directory;
+    private final DirectoryLookup.Found first;
     private volatile boolean closed;
     private volatile Listener listener;
-    private DirectoryLookup.Found first;
 
-    public JobDirectoryFollower(FlinkInternals.CoordinatorRequests requests, String serviceName) {
+    private JobDirectoryFollower(
+            FlinkInternals.CoordinatorRequests requests,
+            String serviceName,
+            OperatorID directory,
+            DirectoryLookup.Found first) {
         this.requests = requests;
         this.serviceName = serviceName;
-        this.directory = DirectoryLookup.operatorId(serviceName);
+        this.directory = directory;
+        this.first = first;
     }
 
     /**
-     * Looks the service up once, for its token.
+     * Looks the service up once (for its token and first endpoints) and returns a follower that
+     * starts from there.
      *
      * @throws IllegalStateException naming the fix if the job has no service of that name
      */
-    public String token(Duration wait) throws Exception {
+    public static JobDirectoryFollower lookUp(
+            FlinkInternals.CoordinatorRequests requests, String serviceName, Duration wait)
+            throws Exception {
+        OperatorID directory = DirectoryLookup.operatorId(serviceName);
         try {
-            first =
-                    DirectoryLookup.parseReply(
-                            lookup(-1).get(wait.toMillis(), TimeUnit.MILLISECONDS));
-            return first.token;
+            CoordinationResponse reply =
+                    send(requests, directory, new DirectoryLookup(-1))
+                            .get(wait.toMillis(), TimeUnit.MILLISECONDS);
+            return new JobDirectoryFollower(
+                    requests, serviceName, directory, DirectoryLookup.parseReply(reply));
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException(
                     "RpcOperator service '"
@@ -80,6 +90,11 @@ public final class JobDirectoryFollower implements EndpointFollower {
         }
     }
 
+    /** The service's token, from the first lookup. */
+    public String token() {
+        return first.token;
+    }
+
     /** Tells the directory about this caller and waits for it to have heard. */
     public void announce(CallerRequest request, Duration wait) throws Exception {
         requests.send(directory, request).get(wait.toMillis(), TimeUnit.MILLISECONDS);
@@ -93,8 +108,15 @@ public final class JobDirectoryFollower implements EndpointFollower {
     }
 
     private CompletableFuture<CoordinationResponse> lookup(long knownVersion) {
+        return send(requests, directory, new DirectoryLookup(knownVersion));
+    }
+
+    private static CompletableFuture<CoordinationResponse> send(
+            FlinkInternals.CoordinatorRequests requests,
+            OperatorID directory,
+            DirectoryLookup request) {
         try {
-            return requests.send(directory, new DirectoryLookup(knownVersion));
+            return requests.send(directory, request);
         } catch (Exception e) {
             return CompletableFuture.failedFuture(e);
         }

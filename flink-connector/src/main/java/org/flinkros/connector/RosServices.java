@@ -124,7 +124,7 @@ public final class RosServices {
         String serviceId = UUID.randomUUID().toString();
         AtomicInteger clientOperators = new AtomicInteger();
         SlotSharingGroup group = descriptor.slotSharingGroup();
-        String name = "RpcOperatorService: " + descriptor.name();
+        String name = RosServiceSource.operatorName(descriptor.name());
 
         // The source alone is the service's vertex ("Source: RpcOperatorService: <name>").
         DataStreamSource<Void> instances =

@@ -103,9 +103,13 @@ public final class FlinkInternals {
     public static CompletableFuture<CoordinationResponse> requestCoordinator(
             StreamTask<?, ?> task, OperatorID operator, CoordinationRequest request)
             throws IOException {
-        TaskOperatorEventGateway gateway =
-                task.getEnvironment().getOperatorCoordinatorEventGateway();
-        return gateway.sendRequestToCoordinator(operator, new SerializedValue<>(request));
+        return requests(task.getEnvironment()).send(operator, request);
+    }
+
+    private static CoordinatorRequests requests(Environment environment) {
+        TaskOperatorEventGateway gateway = environment.getOperatorCoordinatorEventGateway();
+        return (operator, request) ->
+                gateway.sendRequestToCoordinator(operator, new SerializedValue<>(request));
     }
 
     /**
@@ -130,13 +134,7 @@ public final class FlinkInternals {
      */
     public static CoordinatorRequests coordinatorRequests(FunctionContext functionContext) {
         try {
-            Environment environment =
-                    (Environment)
-                            field(StreamingRuntimeContext.class, "taskEnvironment")
-                                    .get(streamingContext(functionContext));
-            TaskOperatorEventGateway gateway = environment.getOperatorCoordinatorEventGateway();
-            return (operator, request) ->
-                    gateway.sendRequestToCoordinator(operator, new SerializedValue<>(request));
+            return requests(taskEnvironment(functionContext));
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw unsupported("reach this task's coordinator gateway", e);
         }
@@ -159,10 +157,7 @@ public final class FlinkInternals {
      */
     public static boolean taskEndsNormally(FunctionContext functionContext) {
         try {
-            Environment environment =
-                    (Environment)
-                            field(StreamingRuntimeContext.class, "taskEnvironment")
-                                    .get(streamingContext(functionContext));
+            Environment environment = taskEnvironment(functionContext);
             Field taskField = fieldOfType(environment.getClass(), Task.class);
             if (taskField == null) {
                 throw new NoSuchFieldException("no task in " + environment.getClass());
@@ -176,6 +171,13 @@ public final class FlinkInternals {
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw unsupported("tell whether this function's task finished", e);
         }
+    }
+
+    private static Environment taskEnvironment(FunctionContext functionContext)
+            throws ReflectiveOperationException {
+        return (Environment)
+                field(StreamingRuntimeContext.class, "taskEnvironment")
+                        .get(streamingContext(functionContext));
     }
 
     private static StreamingRuntimeContext streamingContext(FunctionContext functionContext)

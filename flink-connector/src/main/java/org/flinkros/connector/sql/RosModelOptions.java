@@ -13,6 +13,8 @@
  */
 package org.flinkros.connector.sql;
 
+import org.flinkros.connector.internal.discovery.SharedServiceFollower;
+
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -130,7 +132,7 @@ public final class RosModelOptions {
     public static final ConfigOption<Duration> REFRESH_INTERVAL =
             ConfigOptions.key("refresh-interval")
                     .durationType()
-                    .defaultValue(Duration.ofSeconds(2))
+                    .defaultValue(SharedServiceFollower.DEFAULT_INTERVAL)
                     .withDescription(
                             "For CLUSTER discovery: how often the service's instances are looked"
                                     + " up again, so that calls follow instances that moved or"

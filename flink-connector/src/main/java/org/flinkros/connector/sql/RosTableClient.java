@@ -34,7 +34,6 @@ import org.slf4j.LoggerFactory;
 import javax.annotation.Nullable;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -77,7 +76,7 @@ public final class RosTableClient implements AutoCloseable {
     private final FunctionContext context;
     private final RosClient client;
     private final EndpointFollower follower;
-    @Nullable private final CallerIdentity caller;
+    @Nullable private final JobCaller caller;
     private volatile Exception fatal;
 
     private RosTableClient(
@@ -86,7 +85,7 @@ public final class RosTableClient implements AutoCloseable {
             String token,
             Duration timeout,
             EndpointFollower follower,
-            @Nullable CallerIdentity caller) {
+            @Nullable JobCaller caller) {
         this.serviceName = serviceName;
         this.context = context;
         this.follower = follower;
@@ -102,17 +101,7 @@ public final class RosTableClient implements AutoCloseable {
                                 .build());
         RosMetrics.registerClient(context.getMetricGroup(), client::stats);
         follower.start(
-                new EndpointFollower.Listener() {
-                    @Override
-                    public void onEndpoints(List<String> endpoints) {
-                        client.updateEndpoints(endpoints);
-                    }
-
-                    @Override
-                    public void onFatal(Exception cause) {
-                        fatal = cause;
-                    }
-                });
+                EndpointFollower.Listener.of(client::updateEndpoints, cause -> fatal = cause));
     }
 
     /**
@@ -127,11 +116,11 @@ public final class RosTableClient implements AutoCloseable {
         JobDirectoryFollower directory =
                 JobDirectoryFollower.lookUp(
                         FlinkInternals.coordinatorRequests(context), serviceName, LOOKUP_WAIT);
-        String token = directory.token();
         // Counted as a caller, so that a bounded job's service ends once its callers have.
-        CallerIdentity caller = new CallerIdentity(context);
-        directory.announce(caller.running(), LOOKUP_WAIT);
-        return new RosTableClient(serviceName, context, token, timeout, directory, caller);
+        JobCaller caller = new JobCaller(context, directory);
+        caller.announce(false);
+        return new RosTableClient(
+                serviceName, context, directory.token(), timeout, directory, caller);
     }
 
     /**
@@ -186,7 +175,7 @@ public final class RosTableClient implements AutoCloseable {
         if (caller != null) {
             try {
                 if (FlinkInternals.taskEndsNormally(context)) {
-                    ((JobDirectoryFollower) follower).announce(caller.finished(), LOOKUP_WAIT);
+                    caller.announce(true);
                 }
             } catch (Exception e) {
                 LOG.warn(
@@ -200,24 +189,27 @@ public final class RosTableClient implements AutoCloseable {
         client.close();
     }
 
-    /** Who a calling subtask is to the service's directory. */
-    private static final class CallerIdentity {
+    /** A calling subtask, as the directory of a service of its job knows it. */
+    private static final class JobCaller {
+        private final JobDirectoryFollower directory;
         private final String operator;
         private final int subtask;
         private final int parallelism;
 
-        CallerIdentity(FunctionContext context) {
+        JobCaller(FunctionContext context, JobDirectoryFollower directory) {
+            this.directory = directory;
             this.operator = FlinkInternals.operatorUniqueId(context);
             this.subtask = context.getTaskInfo().getIndexOfThisSubtask();
             this.parallelism = context.getTaskInfo().getNumberOfParallelSubtasks();
         }
 
-        CallerRequest running() {
-            return CallerRequest.running(operator, subtask, parallelism);
-        }
-
-        CallerRequest finished() {
-            return CallerRequest.finished(operator, subtask, parallelism);
+        /** Tells the directory that this subtask runs, or has finished its input. */
+        void announce(boolean finished) throws Exception {
+            directory.announce(
+                    finished
+                            ? CallerRequest.finished(operator, subtask, parallelism)
+                            : CallerRequest.running(operator, subtask, parallelism),
+                    LOOKUP_WAIT);
         }
     }
 }

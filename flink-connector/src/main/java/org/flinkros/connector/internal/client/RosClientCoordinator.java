@@ -38,7 +38,6 @@ import org.slf4j.LoggerFactory;
 import javax.annotation.Nullable;
 import javax.annotation.concurrent.GuardedBy;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -68,9 +67,6 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
      * RPC timeout, so that a waiting poll never fails.
      */
     static final long LONG_POLL_MILLIS = 3_000;
-
-    /** How often a shared service's instances are looked up. */
-    private static final Duration SHARED_REFRESH = Duration.ofSeconds(2);
 
     private final Context context;
     private final String operatorName;
@@ -124,19 +120,11 @@ public final class RosClientCoordinator implements OperatorCoordinator, Coordina
         if (sharedRestUrl != null) {
             // Another job's enumerator knows the instances: look them up through the REST API.
             ServiceState state = service;
-            sharedFollower = new SharedServiceFollower(sharedRestUrl, serviceName, SHARED_REFRESH);
+            sharedFollower =
+                    new SharedServiceFollower(
+                            sharedRestUrl, serviceName, SharedServiceFollower.DEFAULT_INTERVAL);
             sharedFollower.start(
-                    new EndpointFollower.Listener() {
-                        @Override
-                        public void onEndpoints(List<String> endpoints) {
-                            state.replaceEndpoints(endpoints);
-                        }
-
-                        @Override
-                        public void onFatal(Exception cause) {
-                            context.failJob(cause);
-                        }
-                    });
+                    EndpointFollower.Listener.of(state::replaceEndpoints, context::failJob));
         }
         long now = System.nanoTime();
         synchronized (this) {

@@ -16,6 +16,7 @@ package org.flinkros.connector.internal.discovery;
 import org.apache.flink.annotation.Internal;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Follows where a service's instances are, for a caller without a coordinator of its own, and tells
@@ -29,6 +30,21 @@ public interface EndpointFollower extends AutoCloseable {
         void onEndpoints(List<String> endpoints);
 
         void onFatal(Exception cause);
+
+        /** A listener that hands endpoints and fatal failures to these two. */
+        static Listener of(Consumer<List<String>> onEndpoints, Consumer<Exception> onFatal) {
+            return new Listener() {
+                @Override
+                public void onEndpoints(List<String> endpoints) {
+                    onEndpoints.accept(endpoints);
+                }
+
+                @Override
+                public void onFatal(Exception cause) {
+                    onFatal.accept(cause);
+                }
+            };
+        }
     }
 
     /** Starts following; {@code listener} hears of each change until {@link #close}. */

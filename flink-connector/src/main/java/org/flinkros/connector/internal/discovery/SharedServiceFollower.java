@@ -13,6 +13,8 @@
  */
 package org.flinkros.connector.internal.discovery;
 
+import org.flinkros.connector.internal.StallWarnings;
+
 import org.apache.flink.annotation.Internal;
 
 import org.slf4j.Logger;
@@ -28,13 +30,15 @@ import java.util.concurrent.TimeUnit;
 /**
  * Follows a shared service by looking it up through the cluster's REST API every refresh interval.
  * While it cannot be found, calls keep the endpoints last seen and the reason is logged (after
- * {@value #FIRST_WARN_MILLIS} ms, then every {@value #WARN_MILLIS} ms), so a caller of a service
- * that is not running is never silent.
+ * {@value #FIRST_WARN_MILLIS} ms, then at {@link StallWarnings}' interval), so a caller of a
+ * service that is not running is never silent.
  */
 @Internal
 public final class SharedServiceFollower implements EndpointFollower {
     private static final Logger LOG = LoggerFactory.getLogger(SharedServiceFollower.class);
-    static final long WARN_MILLIS = 30_000;
+
+    /** How often a shared service is looked up unless told otherwise. */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
 
     /** How long a lookup fails before the first warning. */
     static final long FIRST_WARN_MILLIS = 10_000;
@@ -80,9 +84,9 @@ public final class SharedServiceFollower implements EndpointFollower {
             if (failingSince < 0) {
                 // A service job that is starting is not worth a warning yet.
                 failingSince = now;
-                lastWarn = now - WARN_MILLIS + FIRST_WARN_MILLIS;
+                lastWarn = now - StallWarnings.intervalMillis() + FIRST_WARN_MILLIS;
             }
-            if (now - lastWarn >= WARN_MILLIS) {
+            if (now - lastWarn >= StallWarnings.intervalMillis()) {
                 lastWarn = now;
                 LOG.warn(
                         "Cannot find shared RpcOperator service '{}' (calls use the endpoints last"

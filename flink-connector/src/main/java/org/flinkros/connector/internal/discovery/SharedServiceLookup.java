@@ -15,6 +15,7 @@ package org.flinkros.connector.internal.discovery;
 
 import org.flinkros.connector.RosServe;
 import org.flinkros.connector.internal.service.RosServiceEnumerator;
+import org.flinkros.connector.internal.service.RosServiceSource;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
@@ -120,7 +121,7 @@ public final class SharedServiceLookup {
         }
         String vertex = null;
         for (JsonNode v : get("/jobs/" + job).path("vertices")) {
-            if (v.path("name").asText().contains("RpcOperatorService: " + serviceName)) {
+            if (v.path("name").asText().contains(RosServiceSource.operatorName(serviceName))) {
                 vertex = v.path("id").asText();
             }
         }

@@ -36,6 +36,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @Internal
 public final class RosServiceSource implements Source<Void, ServiceSplit, NoState> {
+
+    /** The name of a service's source, and so (after "Source: ") of its vertex. */
+    public static String operatorName(String serviceName) {
+        return "RpcOperatorService: " + serviceName;
+    }
+
     private static final long serialVersionUID = 1L;
 
     private final String serviceId;
